@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import Foundation
+import PackageDescription
+
+// libtorch is found through the `.torch` link that `scripts/setup` makes at the package
+// root. Paths are absolute (built from this file's location) so that plain `swift build`,
+// `swift test` and `swift run` work with no environment variables, and the rpath lets
+// every binary find libtorch at run time.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+let torch = "\(root)/.torch"
+
+let package = Package(
+    name: "HydraNet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Torch", targets: ["Torch"]),
+        .executable(name: "hydranet", targets: ["hydranet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags([
+                    "-I\(torch)/include", "-I\(torch)/include/torch/csrc/api/include",
+                    "-Wno-deprecated-declarations",
+                ])
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-L\(torch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(torch)/lib"]),
+                .linkedLibrary("torch_cpu"),
+                .linkedLibrary("c10"),
+            ]
+        ),
+        .target(name: "Torch", dependencies: ["CTorch"]),
+        .executableTarget(
+            name: "hydranet",
+            dependencies: [
+                "Torch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)
