@@ -1,0 +1,86 @@
+import Foundation
+import Torch
+
+/// Reference values computed by Python torch (the version `scripts/setup --test` installs
+/// into `.venv`). Fixture scripts live in `Tests/Fixtures/<name>.py`, take one argument (the
+/// output path) and write a safetensors file; results are cached in `.build/fixtures` under
+/// the script's content hash, so editing a script regenerates its fixture.
+enum PythonReference {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The package root (three levels above this file).
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static var python: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: [String: Tensor]] = [:]
+
+    /// The tensors written by `Tests/Fixtures/<name>.py`, generating them on first use.
+    static func fixture(_ name: String) throws -> [String: Tensor] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = cache[name] { return hit }
+        let script = packageRoot.appendingPathComponent("Tests/Fixtures/\(name).py")
+        let source = try Data(contentsOf: script)
+        let dir = packageRoot.appendingPathComponent(".build/fixtures")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let out = dir.appendingPathComponent("\(name)-\(fnv1a(source)).safetensors")
+        if !FileManager.default.fileExists(atPath: out.path) {
+            let tmp = out.path + ".tmp\(getpid())"
+            _ = try run([script.path, tmp])
+            try FileManager.default.moveItem(atPath: tmp, toPath: out.path)
+        }
+        let tensors = try SafeTensors.load(out.path)
+        cache[name] = tensors
+        return tensors
+    }
+
+    /// Runs the reference Python with `arguments`; returns stdout. Throws with stderr on failure.
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw Failure(description: "Python reference environment missing (\(python.path)): run `scripts/setup --test`")
+        }
+        let process = Process()
+        process.executableURL = python
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        var env = ProcessInfo.processInfo.environment
+        env["PYTHONHASHSEED"] = "0"
+        env["OMP_NUM_THREADS"] = env["OMP_NUM_THREADS"] ?? "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let outData = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errData = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "python \(arguments.joined(separator: " ")) failed "
+                + "(\(process.terminationStatus)):\n\(String(decoding: errData, as: UTF8.self))")
+        }
+        return String(decoding: outData, as: UTF8.self)
+    }
+
+    /// Runs a Python snippet (`python -c`), with extra arguments in `sys.argv[1:]`.
+    @discardableResult
+    static func runCode(_ code: String, arguments: [String] = []) throws -> String {
+        try run(["-c", code] + arguments)
+    }
+
+    private static func fnv1a(_ data: Data) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+}
