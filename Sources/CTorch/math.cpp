@@ -122,6 +122,9 @@ ct_tensor ct_binary(int op, ct_tensor a, ct_tensor b) { CT_TENSOR(binary(op, T(a
 ct_tensor ct_binary_scalar(int op, ct_tensor a, double s, int rev) {
   CT_TENSOR(rev ? scalar_binary(op, s, T(a)) : binary_scalar(op, T(a), s))
 }
+ct_tensor ct_binary_scalar_int(int op, ct_tensor a, int64_t s, int rev) {
+  CT_TENSOR(rev ? scalar_binary(op, s, T(a)) : binary_scalar(op, T(a), s))
+}
 ct_tensor ct_unary(int op, ct_tensor a) { CT_TENSOR(unary(op, T(a))) }
 int ct_binary_(int op, ct_tensor a, ct_tensor b) {
   CT_STATUS(

@@ -10,6 +10,9 @@ extension Tensor {
     func binary(_ name: StaticString, _ o: ct_binary_op, _ scalar: Double, reversed: Bool = false) -> Tensor {
         checked(name, ct_binary_scalar(op(o), handle, scalar, reversed ? 1 : 0))
     }
+    func binary(_ name: StaticString, _ o: ct_binary_op, _ scalar: Int, reversed: Bool = false) -> Tensor {
+        checked(name, ct_binary_scalar_int(op(o), handle, Int64(scalar), reversed ? 1 : 0))
+    }
     func unary(_ name: StaticString, _ o: ct_unary_op) -> Tensor {
         checked(name, ct_unary(op(o), handle))
     }
@@ -31,6 +34,26 @@ extension Tensor {
     public static func * (s: Double, a: Tensor) -> Tensor { a.binary("*", CT_MUL, s, reversed: true) }
     public static func / (s: Double, a: Tensor) -> Tensor { a.binary("/", CT_DIV, s, reversed: true) }
 
+    // Integer scalars keep integer tensors integer (Python's `t * 2`); Double scalars
+    // promote them to floating point (Python's `t * 2.0`).
+    public static func + (a: Tensor, s: Int) -> Tensor { a.binary("+", CT_ADD, s) }
+    public static func - (a: Tensor, s: Int) -> Tensor { a.binary("-", CT_SUB, s) }
+    public static func * (a: Tensor, s: Int) -> Tensor { a.binary("*", CT_MUL, s) }
+    public static func / (a: Tensor, s: Int) -> Tensor { a.binary("/", CT_DIV, s) }
+    public static func + (s: Int, a: Tensor) -> Tensor { a.binary("+", CT_ADD, s, reversed: true) }
+    public static func - (s: Int, a: Tensor) -> Tensor { a.binary("-", CT_SUB, s, reversed: true) }
+    public static func * (s: Int, a: Tensor) -> Tensor { a.binary("*", CT_MUL, s, reversed: true) }
+    public static func / (s: Int, a: Tensor) -> Tensor { a.binary("/", CT_DIV, s, reversed: true) }
+    /// Float scalars behave like Double scalars.
+    public static func + (a: Tensor, s: Float) -> Tensor { a + Double(s) }
+    public static func - (a: Tensor, s: Float) -> Tensor { a - Double(s) }
+    public static func * (a: Tensor, s: Float) -> Tensor { a * Double(s) }
+    public static func / (a: Tensor, s: Float) -> Tensor { a / Double(s) }
+    public static func + (s: Float, a: Tensor) -> Tensor { Double(s) + a }
+    public static func - (s: Float, a: Tensor) -> Tensor { Double(s) - a }
+    public static func * (s: Float, a: Tensor) -> Tensor { Double(s) * a }
+    public static func / (s: Float, a: Tensor) -> Tensor { Double(s) / a }
+
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
@@ -44,6 +67,8 @@ extension Tensor {
     public func pow(_ exponent: Tensor) -> Tensor { binary("pow", CT_POW, exponent) }
     /// Elementwise power (`torch.pow`).
     public func pow(_ exponent: Double) -> Tensor { binary("pow", CT_POW, exponent) }
+    /// Elementwise integer power; an integer tensor stays integer.
+    public func pow(_ exponent: Int) -> Tensor { binary("pow", CT_POW, exponent) }
     /// Elementwise maximum of two tensors (`torch.maximum`).
     public func maximum(_ other: Tensor) -> Tensor { binary("maximum", CT_MAXIMUM, other) }
     /// Elementwise minimum of two tensors (`torch.minimum`).

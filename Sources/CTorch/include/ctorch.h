@@ -152,6 +152,8 @@ typedef enum {
 ct_tensor ct_binary(int op, ct_tensor a, ct_tensor b);
 /** a op s, or s op a when reversed != 0. */
 ct_tensor ct_binary_scalar(int op, ct_tensor a, double s, int reversed);
+/** As ct_binary_scalar with an integer scalar (an integer tensor stays integer, as in Python). */
+ct_tensor ct_binary_scalar_int(int op, ct_tensor a, int64_t s, int reversed);
 ct_tensor ct_unary(int op, ct_tensor a);
 /** In place: a op= b / a op= s (op is one of ADD SUB MUL DIV POW MAXIMUM MINIMUM). */
 int ct_binary_(int op, ct_tensor a, ct_tensor b);
