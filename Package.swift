@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "HydraNet", targets: ["HydraNet"]),
         .executable(name: "hydranet", targets: ["hydranet"]),
     ],
     dependencies: [
@@ -35,14 +36,17 @@ let package = Package(
             ]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "HydraNet", dependencies: ["Torch"]),
         .executableTarget(
             name: "hydranet",
             dependencies: [
+                "HydraNet",
                 "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+        .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "Torch"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

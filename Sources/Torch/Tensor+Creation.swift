@@ -87,9 +87,28 @@ extension Tensor {
     }
 
     /// Values from `start` up to (excluding) `end` in steps of `step` (`torch.arange`).
-    public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .int64,
+    ///
+    /// As in PyTorch, integer arguments give int64 and fractional ones (`arange(0, 1, step: 0.1)`)
+    /// give float32 unless `dtype` says otherwise.
+    public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .float32,
                               device: Device = .cpu) -> Tensor {
         checked("arange", ct_arange(start, end, step, dtype.rawValue, device.kind.rawValue, Int32(device.index)))
+    }
+
+    /// Values from 0 up to (excluding) `end` (`torch.arange(end)`), float32 by default.
+    public static func arange(_ end: Double, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        arange(0, end, step: 1, dtype: dtype, device: device)
+    }
+
+    /// Integers from `start` up to (excluding) `end` in steps of `step` (`torch.arange`), int64 by default.
+    public static func arange(_ start: Int, _ end: Int, step: Int = 1, dtype: DType = .int64,
+                              device: Device = .cpu) -> Tensor {
+        arange(Double(start), Double(end), step: Double(step), dtype: dtype, device: device)
+    }
+
+    /// Integers from 0 up to (excluding) `end` (`torch.arange(end)`), int64 by default.
+    public static func arange(_ end: Int, dtype: DType = .int64, device: Device = .cpu) -> Tensor {
+        arange(0, Double(end), step: 1, dtype: dtype, device: device)
     }
 
     /// `steps` evenly spaced values from `start` to `end` inclusive (`torch.linspace`).

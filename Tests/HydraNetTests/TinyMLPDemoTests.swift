@@ -1,0 +1,30 @@
+import HydraNet
+import Testing
+import Torch
+
+@Suite("demo")
+struct TinyMLPDemoTests {
+    @Test("the smoke demo fits its data: loss falls well below the target variance")
+    func lossGoesDown() throws {
+        var demo = TinyMLPDemo()
+        demo.steps = 200
+        let report = try demo.run()
+        #expect(report.finalLoss < report.initialLoss)
+        #expect(report.finalLoss < 0.25 * report.targetVariance, "\(report)")
+    }
+
+    @Test("the same seed gives the same losses")
+    func deterministic() throws {
+        var demo = TinyMLPDemo()
+        demo.steps = 20
+        let a = try demo.run(), b = try demo.run()
+        #expect(a.finalLoss == b.finalLoss)
+    }
+
+    @Test("invalid settings throw")
+    func invalid() {
+        var demo = TinyMLPDemo()
+        demo.learningRate = 0
+        #expect(throws: TorchError.self) { try demo.run() }
+    }
+}
