@@ -14,6 +14,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "TorchNN", targets: ["TorchNN"]),
+        .library(name: "HydraData", targets: ["HydraData"]),
         .library(name: "HydraNet", targets: ["HydraNet"]),
         .executable(name: "hydranet", targets: ["hydranet"]),
     ],
@@ -36,7 +38,11 @@ let package = Package(
             ]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
-        .target(name: "HydraNet", dependencies: ["Torch"]),
+        .target(name: "TorchNN", dependencies: ["Torch"]),
+        // --- data layer (decoding, datasets, cache, loader) ---
+        .target(name: "HydraData", dependencies: ["Torch"]),
+        // --- end data layer ---
+        .target(name: "HydraNet", dependencies: ["Torch", "TorchNN", "HydraData"]),
         .executableTarget(
             name: "hydranet",
             dependencies: [
@@ -45,8 +51,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
-        .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "Torch"]),
+        // Shared by the test targets: Python reference values and tensor assertions.
+        .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
+        .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "Torch", "TestSupport"]),
+        .testTarget(name: "HydraDataTests", dependencies: ["HydraData", "Torch", "TestSupport"]),
+        .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "Torch", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -5,23 +5,22 @@ import Torch
 /// into `.venv`). Fixture scripts live in `Tests/Fixtures/<name>.py`, take one argument (the
 /// output path) and write a safetensors file; results are cached in `.build/fixtures` under
 /// the script's content hash, so editing a script regenerates its fixture.
-enum PythonReference {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public enum PythonReference {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    /// The package root (three levels above this file).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+    /// The package root (two levels above this file's folder).
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
-    static var python: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
+    public static var python: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [String: [String: Tensor]] = [:]
 
     /// The tensors written by `Tests/Fixtures/<name>.py`, generating them on first use.
-    static func fixture(_ name: String) throws -> [String: Tensor] {
+    public static func fixture(_ name: String) throws -> [String: Tensor] {
         lock.lock()
         defer { lock.unlock() }
         if let hit = cache[name] { return hit }
@@ -42,7 +41,7 @@ enum PythonReference {
 
     /// Runs the reference Python with `arguments`; returns stdout. Throws with stderr on failure.
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw Failure(description: "Python reference environment missing (\(python.path)): run `scripts/setup --test`")
         }
@@ -71,7 +70,7 @@ enum PythonReference {
 
     /// Runs a Python snippet (`python -c`), with extra arguments in `sys.argv[1:]`.
     @discardableResult
-    static func runCode(_ code: String, arguments: [String] = []) throws -> String {
+    public static func runCode(_ code: String, arguments: [String] = []) throws -> String {
         try run(["-c", code] + arguments)
     }
 

@@ -2,7 +2,7 @@ import Testing
 import Torch
 
 /// The largest |a − b| over all elements (as float64), or +inf if shapes differ.
-func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Double {
+public func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Double {
     guard a.shape == b.shape else { return .infinity }
     if a.count == 0 { return 0 }
     return (a.to(dtype: .float64) - b.to(dtype: .float64)).abs().max().item()
@@ -10,7 +10,7 @@ func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Double {
 
 /// Expects two tensors to have the same shape and dtype and all elements within
 /// `atol + rtol·|expected|` (NaNs must match), reporting the worst element otherwise.
-func expectClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
+public func expectClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
                  _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs expected \(expected.shape)",
             sourceLocation: sourceLocation)
