@@ -102,6 +102,7 @@ static at::Tensor unary(int op, const at::Tensor &a) {
     case CT_ISNAN: return a.isnan();
     case CT_ISINF: return a.isinf();
     case CT_LOGICAL_NOT: return a.logical_not();
+    case CT_ERFINV: return a.erfinv();
   }
   TORCH_CHECK(false, "unknown unary op ", op);
 }

@@ -31,6 +31,9 @@ ct_tensor ct_slice(ct_tensor t, int64_t d, int64_t a, int64_t b, int64_t step) {
   CT_TENSOR(T(t).slice(d, a, b, step))
 }
 ct_tensor ct_select(ct_tensor t, int64_t d, int64_t i) { CT_TENSOR(T(t).select(d, i)) }
+ct_tensor ct_as_strided(ct_tensor t, const int64_t *size, const int64_t *stride, int n, int64_t off) {
+  CT_TENSOR(T(t).as_strided(dims(size, n), dims(stride, n), off))
+}
 ct_tensor ct_narrow(ct_tensor t, int64_t d, int64_t a, int64_t len) { CT_TENSOR(T(t).narrow(d, a, len)) }
 ct_tensor ct_index(ct_tensor t, const ct_tensor *idx, int n) { CT_TENSOR(at::index(T(t), index_list(idx, n))) }
 int ct_index_put_(ct_tensor t, const ct_tensor *idx, int n, ct_tensor v, int acc) {

@@ -99,6 +99,7 @@ extension Tensor {
     public func cos() -> Tensor { unary("cos", CT_COS) }
     public func tan() -> Tensor { unary("tan", CT_TAN) }
     public func erf() -> Tensor { unary("erf", CT_ERF) }
+    public func erfinv() -> Tensor { unary("erfinv", CT_ERFINV) }
     public func floor() -> Tensor { unary("floor", CT_FLOOR) }
     public func ceil() -> Tensor { unary("ceil", CT_CEIL) }
     public func rounded() -> Tensor { unary("rounded", CT_ROUND) }

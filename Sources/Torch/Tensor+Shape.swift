@@ -62,6 +62,15 @@ extension Tensor {
         checked("select", ct_select(handle, Int64(dim), Int64(index)))
     }
 
+    /// A view with explicit sizes, strides and storage offset (`torch.as_strided`). Traps if
+    /// it would reach outside the storage; validate sizes from files before calling.
+    public func asStrided(size: [Int], stride: [Int], storageOffset: Int = 0) -> Tensor {
+        precondition(size.count == stride.count, "asStrided: \(size.count) sizes, \(stride.count) strides")
+        return withInt64s(size) { s, n in
+            withInt64s(stride) { st, _ in checked("asStrided", ct_as_strided(handle, s, st, n, Int64(storageOffset))) }
+        }
+    }
+
     /// `length` elements from `start` along `dim` (`torch.narrow`), a view.
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         checked("narrow", ct_narrow(handle, Int64(dim), Int64(start), Int64(length)))

@@ -109,6 +109,8 @@ ct_tensor ct_expand(ct_tensor t, const int64_t *shape, int ndim);
 ct_tensor ct_flatten(ct_tensor t, int64_t start_dim, int64_t end_dim);
 ct_tensor ct_slice(ct_tensor t, int64_t dim, int64_t start, int64_t end, int64_t step);
 ct_tensor ct_select(ct_tensor t, int64_t dim, int64_t index);
+/** A view with explicit sizes, strides and storage offset (bounds are checked by libtorch). */
+ct_tensor ct_as_strided(ct_tensor t, const int64_t *size, const int64_t *stride, int ndim, int64_t offset);
 ct_tensor ct_narrow(ct_tensor t, int64_t dim, int64_t start, int64_t length);
 /** Advanced indexing: indices[i] == NULL means "all of dimension i". */
 ct_tensor ct_index(ct_tensor t, const ct_tensor *indices, int n);
@@ -147,7 +149,7 @@ typedef enum {
   CT_NEG, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_ABS, CT_SIGN, CT_RECIPROCAL, CT_SQUARE,
   CT_SIN, CT_COS, CT_TAN, CT_LOG1P, CT_EXPM1, CT_LOG2, CT_ERF, CT_FLOOR, CT_CEIL, CT_ROUND,
   CT_TRUNC, CT_RELU, CT_SIGMOID, CT_TANH, CT_SILU, CT_LOGSIGMOID, CT_SOFTPLUS,
-  CT_ISFINITE, CT_ISNAN, CT_ISINF, CT_LOGICAL_NOT
+  CT_ISFINITE, CT_ISNAN, CT_ISINF, CT_LOGICAL_NOT, CT_ERFINV
 } ct_unary_op;
 ct_tensor ct_binary(int op, ct_tensor a, ct_tensor b);
 /** a op s, or s op a when reversed != 0. */

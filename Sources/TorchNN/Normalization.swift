@@ -1,0 +1,124 @@
+import Torch
+
+/// Batch normalisation over the channel dimension (`nn.BatchNorm1d` / `nn.BatchNorm2d`).
+///
+/// Training mode normalises with batch statistics and updates the running ones with
+/// `momentum` (or a cumulative average when `momentum` is nil) and counts
+/// `num_batches_tracked`; evaluation mode uses the running statistics.
+public class BatchNorm: Module {
+    @Parameter public var weight: Tensor?
+    @Parameter public var bias: Tensor?
+    @Buffer public var runningMean: Tensor?
+    @Buffer public var runningVar: Tensor?
+    @Buffer public var numBatchesTracked: Tensor?
+    public let numFeatures: Int
+    public let eps: Double
+    public let momentum: Double?
+    /// Input ranks this variant accepts (2/3 for 1d, 4 for 2d).
+    let ranks: Set<Int>
+
+    init(numFeatures: Int, eps: Double, momentum: Double?, affine: Bool, trackRunningStats: Bool,
+         ranks: Set<Int>, device: Device) {
+        self.numFeatures = numFeatures
+        self.eps = eps
+        self.momentum = momentum
+        self.ranks = ranks
+        weight = affine ? Tensor.ones([numFeatures], device: device) : nil
+        bias = affine ? Tensor.zeros([numFeatures], device: device) : nil
+        runningMean = trackRunningStats ? Tensor.zeros([numFeatures], device: device) : nil
+        runningVar = trackRunningStats ? Tensor.ones([numFeatures], device: device) : nil
+        numBatchesTracked = trackRunningStats ? Tensor.zeros([], dtype: .int64, device: device) : nil
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        precondition(ranks.contains(input.rank), "\(typeName): expected a \(ranks.sorted())-D input, got \(input.shape)")
+        var factor = momentum ?? 0
+        if isTraining, let count = numBatchesTracked {
+            count.add_(1)
+            if momentum == nil { factor = 1 / Double(count.itemInt()) }
+        }
+        let useBatchStats = isTraining || runningMean == nil
+        return Functional.batchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                    training: useBatchStats, momentum: factor, eps: eps)
+    }
+
+    public override var extraDescription: String {
+        "\(numFeatures), eps=\(pythonFloat(eps)), momentum=\(momentum.map(pythonFloat) ?? "None"), "
+            + "affine=\(weight != nil ? "True" : "False"), track_running_stats=\(runningMean != nil ? "True" : "False")"
+    }
+}
+
+/// Batch normalisation of N×C or N×C×L inputs (`nn.BatchNorm1d`).
+public final class BatchNorm1d: BatchNorm {
+    public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
+                trackRunningStats: Bool = true, device: Device = .cpu) {
+        super.init(numFeatures: numFeatures, eps: eps, momentum: momentum, affine: affine,
+                   trackRunningStats: trackRunningStats, ranks: [2, 3], device: device)
+    }
+}
+
+/// Batch normalisation of N×C×H×W inputs (`nn.BatchNorm2d`).
+public final class BatchNorm2d: BatchNorm {
+    public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
+                trackRunningStats: Bool = true, device: Device = .cpu) {
+        super.init(numFeatures: numFeatures, eps: eps, momentum: momentum, affine: affine,
+                   trackRunningStats: trackRunningStats, ranks: [4], device: device)
+    }
+}
+
+/// Layer normalisation over the trailing dimensions (`nn.LayerNorm`).
+public final class LayerNorm: Module {
+    @Parameter public var weight: Tensor?
+    @Parameter public var bias: Tensor?
+    public let normalizedShape: [Int]
+    public let eps: Double
+
+    public init(_ normalizedShape: [Int], eps: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true,
+                device: Device = .cpu) {
+        self.normalizedShape = normalizedShape
+        self.eps = eps
+        weight = elementwiseAffine ? Tensor.ones(normalizedShape, device: device) : nil
+        self.bias = elementwiseAffine && bias ? Tensor.zeros(normalizedShape, device: device) : nil
+        super.init()
+    }
+
+    public convenience init(_ features: Int, eps: Double = 1e-5) { self.init([features], eps: eps) }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        Functional.layerNorm(input, normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)
+    }
+
+    public override var extraDescription: String {
+        "(\(normalizedShape.map(String.init).joined(separator: ", "))\(normalizedShape.count == 1 ? "," : "")), "
+            + "eps=\(pythonFloat(eps)), elementwise_affine=\(weight != nil ? "True" : "False")"
+    }
+}
+
+/// Group normalisation (`nn.GroupNorm`).
+public final class GroupNorm: Module {
+    @Parameter public var weight: Tensor?
+    @Parameter public var bias: Tensor?
+    public let numGroups: Int
+    public let numChannels: Int
+    public let eps: Double
+
+    public init(_ numGroups: Int, _ numChannels: Int, eps: Double = 1e-5, affine: Bool = true, device: Device = .cpu) {
+        precondition(numGroups > 0 && numChannels % numGroups == 0,
+                     "GroupNorm: \(numChannels) channels not divisible into \(numGroups) groups")
+        self.numGroups = numGroups
+        self.numChannels = numChannels
+        self.eps = eps
+        weight = affine ? Tensor.ones([numChannels], device: device) : nil
+        bias = affine ? Tensor.zeros([numChannels], device: device) : nil
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        Functional.groupNorm(input, groups: numGroups, weight: weight, bias: bias, eps: eps)
+    }
+
+    public override var extraDescription: String {
+        "\(numGroups), \(numChannels), eps=\(pythonFloat(eps)), affine=\(weight != nil ? "True" : "False")"
+    }
+}
