@@ -21,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         .target(
@@ -38,9 +39,21 @@ let package = Package(
             ]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
-        .target(name: "TorchNN", dependencies: ["Torch"]),
+        .target(name: "TorchNN", dependencies: ["Torch", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // --- data layer (decoding, datasets, cache, loader) ---
-        .target(name: "HydraData", dependencies: ["Torch"]),
+        // libjpeg-turbo and libpng from Debian's -dev packages (scripts/setup installs them);
+        // CImageCodec is the C side of decoding (setjmp/longjmp error handling stays in C).
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG",
+                       providers: [.apt(["libjpeg62-turbo-dev"]), .brew(["jpeg-turbo"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .target(
+            name: "CImageCodec",
+            dependencies: ["CJPEG", "CPNG"],
+            cSettings: [.unsafeFlags(["-O2"])],  // decoding is hot even in debug builds
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
+        ),
+        .target(name: "HydraData", dependencies: ["Torch", "CImageCodec"]),
         // --- end data layer ---
         .target(name: "HydraNet", dependencies: ["Torch", "TorchNN", "HydraData"]),
         .executableTarget(
@@ -57,6 +70,8 @@ let package = Package(
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "Torch", "TestSupport"]),
         .testTarget(name: "HydraDataTests", dependencies: ["HydraData", "Torch", "TestSupport"]),
         .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "Torch", "TestSupport"]),
+        // Data pipeline benchmark against torchvision's PIL pipeline (bench/data).
+        .executableTarget(name: "hydranet-bench-data", dependencies: ["HydraData", "Torch"], path: "bench/data"),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

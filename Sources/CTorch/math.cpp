@@ -1,4 +1,5 @@
 // Elementwise math, reductions and linear algebra.
+#include <cmath>
 #include "shim.h"
 
 using namespace ctorch;
@@ -141,9 +142,12 @@ int ct_binary_(int op, ct_tensor a, ct_tensor b) {
         default: TORCH_CHECK(false, "no in-place form of binary op ", op);
       })
 }
-int ct_binary_scalar_(int op, ct_tensor a, double s) {
+int ct_binary_scalar_(int op, ct_tensor a, double v) {
   CT_STATUS(
       auto &x = T(a);
+      // In place the result keeps x's dtype: a whole number updates an integer tensor exactly.
+      at::Scalar s = (!x.is_floating_point() && !x.is_complex() && v == std::floor(v) && std::fabs(v) < 9.2e18)
+                         ? at::Scalar((int64_t)v) : at::Scalar(v);
       switch (op) {
         case CT_ADD: x.add_(s); break;
         case CT_SUB: x.sub_(s); break;

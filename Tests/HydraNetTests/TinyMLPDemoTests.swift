@@ -8,7 +8,7 @@ struct TinyMLPDemoTests {
     func lossGoesDown() throws {
         var demo = TinyMLPDemo()
         demo.steps = 200
-        let report = try demo.run()
+        let report = try withGlobalRNG { try demo.run() }
         #expect(report.finalLoss < report.initialLoss)
         #expect(report.finalLoss < 0.25 * report.targetVariance, "\(report)")
     }
@@ -17,7 +17,8 @@ struct TinyMLPDemoTests {
     func deterministic() throws {
         var demo = TinyMLPDemo()
         demo.steps = 20
-        let a = try demo.run(), b = try demo.run()
+        // The demo seeds libtorch's global generator: hold it so parallel tests don't draw in between.
+        let (a, b) = try withGlobalRNG { (try demo.run(), try demo.run()) }
         #expect(a.finalLoss == b.finalLoss)
     }
 

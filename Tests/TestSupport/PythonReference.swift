@@ -2,8 +2,9 @@ import Foundation
 import Torch
 
 /// Reference values computed by Python torch (the version `scripts/setup --test` installs
-/// into `.venv`). Fixture scripts live in `Tests/Fixtures/<name>.py`, take one argument (the
-/// output path) and write a safetensors file; results are cached in `.build/fixtures` under
+/// into `.venv`). Fixture scripts live in `Tests/Fixtures/<name>.py`, take the output path
+/// (and, second, the final path that side files are named after) and write a safetensors
+/// file; results are cached in `.build/fixtures` under
 /// the script's content hash, so editing a script regenerates its fixture.
 public enum PythonReference {
     public struct Failure: Error, CustomStringConvertible {
@@ -17,26 +18,46 @@ public enum PythonReference {
     public static var python: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: [String: Tensor]] = [:]
+    nonisolated(unsafe) private static var cache: [String: SafeTensorsArchive] = [:]
 
     /// The tensors written by `Tests/Fixtures/<name>.py`, generating them on first use.
     public static func fixture(_ name: String) throws -> [String: Tensor] {
+        try fixtureArchive(name).tensors
+    }
+
+    /// The tensors and metadata written by `Tests/Fixtures/<name>.py`.
+    public static func fixtureArchive(_ name: String) throws -> SafeTensorsArchive {
         lock.lock()
         defer { lock.unlock() }
         if let hit = cache[name] { return hit }
+        let out = try generate(name)
+        let archive = try SafeTensors.read(out.path)
+        cache[name] = archive
+        return archive
+    }
+
+    /// Path of the safetensors file `Tests/Fixtures/<name>.py` writes (generated on first
+    /// use). Scripts may write side files named `<that path>.<suffix>` (e.g. a `.pth`).
+    public static func fixtureURL(_ name: String) throws -> URL {
+        lock.lock()
+        defer { lock.unlock() }
+        return try generate(name)
+    }
+
+    private static func generate(_ name: String) throws -> URL {
         let script = packageRoot.appendingPathComponent("Tests/Fixtures/\(name).py")
         let source = try Data(contentsOf: script)
         let dir = packageRoot.appendingPathComponent(".build/fixtures")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let out = dir.appendingPathComponent("\(name)-\(fnv1a(source)).safetensors")
         if !FileManager.default.fileExists(atPath: out.path) {
+            // Side files are written next to the final path; the main file is renamed into
+            // place last, so its presence means the whole fixture is complete.
             let tmp = out.path + ".tmp\(getpid())"
-            _ = try run([script.path, tmp])
+            _ = try run([script.path, tmp, out.path])
             try FileManager.default.moveItem(atPath: tmp, toPath: out.path)
         }
-        let tensors = try SafeTensors.load(out.path)
-        cache[name] = tensors
-        return tensors
+        return out
     }
 
     /// Runs the reference Python with `arguments`; returns stdout. Throws with stderr on failure.
