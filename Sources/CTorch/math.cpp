@@ -57,6 +57,7 @@ static at::Tensor scalar_binary(int op, const at::Scalar &s, const at::Tensor &a
     case CT_ADD: return a + s;
     case CT_MUL: return a * s;
     case CT_SUB: return at::rsub(a, s);
+    case CT_DIV: return a.reciprocal() * s;  // what Python's `s / t` computes
     case CT_POW: return at::pow(s, a);
     case CT_EQ: return a.eq(s);
     case CT_NE: return a.ne(s);

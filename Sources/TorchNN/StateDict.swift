@@ -64,6 +64,11 @@ public struct LoadStateDictReport: Sendable, Equatable {
     public var missingKeys: [String]
     /// Keys the state dict has but the module lacks.
     public var unexpectedKeys: [String]
+
+    public init(missingKeys: [String], unexpectedKeys: [String]) {
+        self.missingKeys = missingKeys
+        self.unexpectedKeys = unexpectedKeys
+    }
 }
 
 /// Errors loading weights into a module.

@@ -58,13 +58,18 @@ public enum PthFile {
             }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(Int(entry.uncompressedSize))
-            _ = try archive.extract(entry, skipCRC32: false) { bytes.append(contentsOf: $0) }
+            // ZIPFoundation computes the CRC-32 but leaves checking it to the caller.
+            let crc = try archive.extract(entry, skipCRC32: false) { bytes.append(contentsOf: $0) }
+            guard crc == entry.checksum else {
+                throw PickleError("record '\(prefix + name)' is corrupted (CRC-32 mismatch)")
+            }
             return bytes
         }
 
         if let order = archive[prefix + "byteorder"] {
             var text = Data()
-            _ = try archive.extract(order) { text.append($0) }
+            let crc = try archive.extract(order) { text.append($0) }
+            guard crc == order.checksum else { throw PickleError("record 'byteorder' is corrupted (CRC-32 mismatch)") }
             guard String(decoding: text, as: UTF8.self) == "little" else {
                 throw TorchError.file(path: path, message: "big-endian tensors are not supported")
             }

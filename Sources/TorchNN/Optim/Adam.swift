@@ -1,0 +1,128 @@
+import Foundation
+import Torch
+
+/// Adam (Kingma & Ba 2015) and, with `decoupledWeightDecay`, AdamW (Loshchilov & Hutter
+/// 2019), with AMSGrad (`torch.optim.Adam` / `torch.optim.AdamW`).
+public final class Adam: Optimizer {
+    public struct Options: Sendable {
+        public var lr: Double
+        public var beta1: Double
+        public var beta2: Double
+        public var eps: Double
+        public var weightDecay: Double
+        public var amsgrad: Bool
+        public var maximize: Bool
+        /// AdamW: decay the weights directly (`p *= 1 − lr·wd`) instead of adding wd·p to
+        /// the gradient.
+        public var decoupledWeightDecay: Bool
+
+        public init(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+                    weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false,
+                    decoupledWeightDecay: Bool = false) {
+            self.lr = lr
+            beta1 = betas.0
+            beta2 = betas.1
+            self.eps = eps
+            self.weightDecay = weightDecay
+            self.amsgrad = amsgrad
+            self.maximize = maximize
+            self.decoupledWeightDecay = decoupledWeightDecay
+        }
+
+        /// AdamW's defaults (weight decay 0.01).
+        public static func adamW(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+                                 weightDecay: Double = 1e-2, amsgrad: Bool = false) -> Options {
+            Options(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad,
+                    decoupledWeightDecay: true)
+        }
+    }
+
+    public var groups: [ParameterGroup<Options>]
+    let state: OptimizerState
+
+    public init(groups: [ParameterGroup<Options>]) throws {
+        for g in groups {
+            let o = g.options
+            guard o.lr >= 0, o.eps >= 0, o.weightDecay >= 0 else {
+                throw TorchError.invalidArgument("Adam: lr, eps and weight decay must be ≥ 0")
+            }
+            guard (0..<1).contains(o.beta1), (0..<1).contains(o.beta2) else {
+                throw TorchError.invalidArgument("Adam: betas must be in [0, 1), got (\(o.beta1), \(o.beta2))")
+            }
+        }
+        self.groups = groups
+        state = OptimizerState(groupSizes: groups.map(\.parameters.count))
+    }
+
+    public convenience init(_ parameters: [Tensor], _ options: Options = Options()) throws {
+        try self.init(groups: [ParameterGroup(parameters, options)])
+    }
+
+    /// AdamW over `parameters` (weight decay 0.01 by default).
+    public static func adamW(_ parameters: [Tensor], lr: Double = 1e-3, weightDecay: Double = 1e-2,
+                             amsgrad: Bool = false) throws -> Adam {
+        try Adam(parameters, .adamW(lr: lr, weightDecay: weightDecay, amsgrad: amsgrad))
+    }
+
+    public func step() {
+        withNoGrad {
+            for (g, group) in groups.enumerated() {
+                let o = group.options
+                for (i, p) in group.parameters.enumerated() {
+                    guard var grad = p.grad else { continue }
+                    if o.maximize { grad = -grad }
+                    if state[g, i, "exp_avg"] == nil {
+                        state[g, i, "exp_avg"] = p.zerosLike()
+                        state[g, i, "exp_avg_sq"] = p.zerosLike()
+                        if o.amsgrad { state[g, i, "max_exp_avg_sq"] = p.zerosLike() }
+                    }
+                    let expAvg = state[g, i, "exp_avg"]!, expAvgSq = state[g, i, "exp_avg_sq"]!
+                    let step = state.scalar(g, i, "step") + 1
+                    state.setScalar(g, i, "step", step)
+                    if o.weightDecay != 0 {
+                        if o.decoupledWeightDecay {
+                            p.mul_(1 - o.lr * o.weightDecay)
+                        } else {
+                            grad = added(grad, p, alpha: o.weightDecay)
+                        }
+                    }
+                    expAvg.lerp_(grad, weight: 1 - o.beta1)
+                    expAvgSq.mul_(o.beta2).addcmul_(grad, grad, value: 1 - o.beta2)
+                    let biasCorrection1 = 1 - Foundation.pow(o.beta1, step)
+                    let biasCorrection2 = 1 - Foundation.pow(o.beta2, step)
+                    let stepSize = o.lr / biasCorrection1
+                    let biasCorrection2Sqrt = biasCorrection2.squareRoot()
+                    let denom: Tensor
+                    if o.amsgrad {
+                        let maxSq = state[g, i, "max_exp_avg_sq"] ?? p.zerosLike()
+                        maxSq.maximum_(expAvgSq)
+                        state[g, i, "max_exp_avg_sq"] = maxSq
+                        denom = (maxSq.sqrt() / biasCorrection2Sqrt).add_(o.eps)
+                    } else {
+                        denom = (expAvgSq.sqrt() / biasCorrection2Sqrt).add_(o.eps)
+                    }
+                    p.addcdiv_(expAvg, denom, value: -stepSize)
+                }
+            }
+        }
+    }
+
+    public var learningRates: [Double] {
+        get { groups.map(\.options.lr) }
+        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
+    }
+
+    public var momenta: [Double]? {
+        get { groups.map(\.options.beta1) }
+        set { if let newValue { for i in groups.indices { groups[i].options.beta1 = newValue[i] } } }
+    }
+
+    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
+
+    public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
+
+    public func loadStateDict(_ sd: StateDict) throws {
+        let lrs = try state.load(sd, parameters: groups.map(\.parameters))
+        for (g, lr) in lrs { groups[g].options.lr = lr }
+    }
+}

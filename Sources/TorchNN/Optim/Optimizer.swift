@@ -1,0 +1,111 @@
+import Torch
+
+/// A set of parameters with their own options (`optimizer.param_groups[i]`), e.g. a lower
+/// learning rate for a pretrained backbone or no weight decay for norms and biases.
+public struct ParameterGroup<Options: Sendable> {
+    public var parameters: [Tensor]
+    public var options: Options
+
+    public init(_ parameters: [Tensor], _ options: Options) {
+        self.parameters = parameters
+        self.options = options
+    }
+}
+
+/// What every optimizer offers to training loops and schedulers (`torch.optim.Optimizer`).
+///
+/// Update rules follow PyTorch's single-tensor implementations op for op, so the same
+/// gradients give the same parameters. Parameters without a gradient are skipped.
+public protocol Optimizer: AnyObject {
+    /// Applies one update from the parameters' `.grad`.
+    func step()
+    /// Clears the gradients of all parameters (set to nil, as PyTorch ≥ 2.0).
+    func zeroGrad()
+    /// The learning rate of each parameter group (schedulers set these).
+    var learningRates: [Double] { get set }
+    /// The momentum of each group (SGD/RMSprop momentum, Adam's β1), or nil if the
+    /// optimizer has none; OneCycle cycles it.
+    var momenta: [Double]? { get set }
+    /// All parameters, group by group.
+    var allParameters: [Tensor] { get }
+    /// The optimizer's state (moment buffers, step counts, learning rates) as tensors,
+    /// keyed `state.<group>.<index>.<name>` and `param_groups.<group>.lr`.
+    func stateDict() -> StateDict
+    /// Restores state saved by ``stateDict()`` for the same parameter layout.
+    func loadStateDict(_ state: StateDict) throws
+}
+
+extension Optimizer {
+    public func zeroGrad() {
+        for p in allParameters { p.zeroGrad() }
+    }
+}
+
+/// Per-parameter state storage shared by the optimizers.
+final class OptimizerState {
+    /// state[group][index][name]
+    var values: [[[String: Tensor]]]
+
+    init(groupSizes: [Int]) {
+        values = groupSizes.map { [[String: Tensor]](repeating: [:], count: $0) }
+    }
+
+    subscript(group: Int, index: Int, name: String) -> Tensor? {
+        get { values[group][index][name] }
+        set { values[group][index][name] = newValue }
+    }
+
+    /// A float64 scalar state entry (step counts), as a Double.
+    func scalar(_ group: Int, _ index: Int, _ name: String) -> Double {
+        values[group][index][name]?.item() ?? 0
+    }
+
+    func setScalar(_ group: Int, _ index: Int, _ name: String, _ value: Double) {
+        values[group][index][name] = Tensor(value)
+    }
+
+    func stateDict(learningRates: [Double]) -> StateDict {
+        var sd = StateDict()
+        for (g, group) in values.enumerated() {
+            sd["param_groups.\(g).lr"] = Tensor(learningRates[g])
+            for (i, entries) in group.enumerated() {
+                for name in entries.keys.sorted() { sd["state.\(g).\(i).\(name)"] = entries[name]!.detached().clone() }
+            }
+        }
+        return sd
+    }
+
+    /// Loads entries for existing (group, index) pairs; returns the learning rates found.
+    func load(_ sd: StateDict, parameters: [[Tensor]]) throws -> [Int: Double] {
+        var lrs: [Int: Double] = [:]
+        var fresh = parameters.map { [[String: Tensor]](repeating: [:], count: $0.count) }
+        for (key, value) in sd {
+            let parts = key.split(separator: ".").map(String.init)
+            if parts.count == 3, parts[0] == "param_groups", parts[2] == "lr", let g = Int(parts[1]) {
+                guard g < parameters.count else { throw badKey(key) }
+                lrs[g] = value.item()
+            } else if parts.count == 4, parts[0] == "state", let g = Int(parts[1]), let i = Int(parts[2]) {
+                guard g < parameters.count, i < parameters[g].count else { throw badKey(key) }
+                let p = parameters[g][i]
+                if value.rank > 0, value.shape != p.shape {
+                    throw TorchError.invalidArgument(
+                        "optimizer state \(key) has shape \(value.shape), the parameter \(p.shape)")
+                }
+                fresh[g][i][parts[3]] = value.to(device: p.device).clone()
+            } else {
+                throw badKey(key)
+            }
+        }
+        values = fresh
+        return lrs
+    }
+
+    private func badKey(_ key: String) -> TorchError {
+        TorchError.invalidArgument("optimizer state key '\(key)' does not fit this optimizer's parameter groups")
+    }
+}
+
+/// `grad + alpha·param` the way PyTorch's `grad.add(param, alpha=…)` computes it.
+func added(_ grad: Tensor, _ other: Tensor, alpha: Double) -> Tensor {
+    grad.clone().add_(other, alpha: alpha)
+}
