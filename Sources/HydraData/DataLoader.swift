@@ -1,0 +1,181 @@
+import Foundation
+import Torch
+
+/// One batch: normalized float32 images and, per task, labels and masks.
+public struct Batch: @unchecked Sendable {
+    /// float32 B×3×H×W, augmented (if configured) and normalized.
+    public var images: Tensor
+    /// Per task (dataset order), shape [B].
+    public var labels: [Tensor]
+    /// Per task, bool [B]: true where the label is present.
+    public var masks: [Tensor]
+    /// The dataset rows in this batch.
+    public var indices: [Int]
+
+    public var count: Int { indices.count }
+}
+
+/// Options for a ``DataLoader``.
+public struct LoaderOptions: Sendable {
+    public var batchSize: Int
+    /// Reshuffle every epoch (seeded by `seed` and the epoch number).
+    public var shuffle: Bool
+    /// Drop the last batch if it is smaller than `batchSize`.
+    public var dropLast: Bool
+    public var seed: UInt64
+    /// Training augmentations (nil: none).
+    public var augmentation: Augmentation?
+    public var normalization: Normalization
+    /// Prepare the next batch on a background thread while the current one is used.
+    public var prefetch: Bool
+    /// Where batches are delivered.
+    public var device: Device
+
+    public init(batchSize: Int = 64, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
+                augmentation: Augmentation? = nil, normalization: Normalization = .imagenet, prefetch: Bool = true,
+                device: Device = .cpu) {
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.dropLast = dropLast
+        self.seed = seed
+        self.augmentation = augmentation
+        self.normalization = normalization
+        self.prefetch = prefetch
+        self.device = device
+    }
+}
+
+/// Batches of a ``DecodedDataset`` (or of some of its rows, e.g. one split).
+///
+/// Each epoch's order is a seeded permutation (the same seed and epoch give the same order);
+/// each batch's augmentation is seeded by (seed, epoch, batch index), so results do not
+/// depend on timing or prefetching.
+public final class DataLoader: @unchecked Sendable {
+    public let dataset: DecodedDataset
+    public let rows: [Int]
+    public let options: LoaderOptions
+
+    /// - Parameter rows: the dataset rows to draw from (default: all).
+    public init(_ dataset: DecodedDataset, rows: [Int]? = nil, options: LoaderOptions = LoaderOptions()) throws {
+        guard options.batchSize > 0 else {
+            throw DataError.invalidArgument("batch size must be positive, got \(options.batchSize)")
+        }
+        try options.normalization.validate()
+        try options.augmentation?.validate()
+        let rows = rows ?? Array(0..<dataset.count)
+        guard rows.allSatisfy({ $0 >= 0 && $0 < dataset.count }) else {
+            throw DataError.invalidArgument("loader rows out of range 0..<\(dataset.count)")
+        }
+        self.dataset = dataset
+        self.rows = rows
+        self.options = options
+    }
+
+    /// Batches per epoch.
+    public var batchCount: Int {
+        options.dropLast ? rows.count / options.batchSize : (rows.count + options.batchSize - 1) / options.batchSize
+    }
+
+    /// The order of rows in `epoch`.
+    public func order(epoch: Int) -> [Int] {
+        guard options.shuffle else { return rows }
+        var g = SeededGenerator(seed: options.seed, stream: [0x5EFF1E, UInt64(bitPattern: Int64(epoch))])
+        return g.permutation(rows.count).map { rows[$0] }
+    }
+
+    /// The batches of `epoch`, prepared one ahead when `prefetch` is on.
+    public func epoch(_ epoch: Int) -> Epoch {
+        Epoch(loader: self, epoch: epoch)
+    }
+
+    /// Builds batch `index` of `epoch` from its rows.
+    public func makeBatch(_ batchRows: [Int], epoch: Int, index: Int) -> Batch {
+        let idx = Tensor(batchRows.map(Int64.init))
+        var images = dataset.images.indexSelect(dim: 0, index: idx)
+        if let aug = options.augmentation, !aug.isIdentity {
+            var g = SeededGenerator(seed: options.seed,
+                                    stream: [0xA0_6E, UInt64(bitPattern: Int64(epoch)), UInt64(index)])
+            images = aug.apply(images, generator: &g)
+        }
+        var x = options.normalization.apply(images)
+        var labels = dataset.labels.map { $0.indexSelect(dim: 0, index: idx) }
+        var masks = dataset.masks.map { $0.indexSelect(dim: 0, index: idx) }
+        if options.device != .cpu {
+            x = x.to(device: options.device)
+            labels = labels.map { $0.to(device: options.device) }
+            masks = masks.map { $0.to(device: options.device) }
+        }
+        return Batch(images: x, labels: labels, masks: masks, indices: batchRows)
+    }
+
+    /// One epoch's batches.
+    public struct Epoch: Sequence {
+        let loader: DataLoader
+        let epoch: Int
+
+        public func makeIterator() -> Iterator { Iterator(loader: loader, epoch: epoch) }
+        public var underestimatedCount: Int { loader.batchCount }
+    }
+
+    /// Yields batches in order; with prefetch, batch k+1 is built on a background queue while
+    /// the caller works on batch k.
+    public final class Iterator: IteratorProtocol {
+        private let loader: DataLoader
+        private let epoch: Int
+        private let order: [Int]
+        private var position = 0
+        private var pending: Pending?
+        private static let queue = DispatchQueue(label: "hydradata.prefetch", qos: .userInitiated)
+
+        init(loader: DataLoader, epoch: Int) {
+            self.loader = loader
+            self.epoch = epoch
+            self.order = loader.order(epoch: epoch)
+            if loader.options.prefetch { pending = schedule(0) }
+        }
+
+        private func rows(of index: Int) -> [Int]? {
+            guard index < loader.batchCount else { return nil }
+            let size = loader.options.batchSize
+            let start = index * size
+            return Array(order[start..<min(order.count, start + size)])
+        }
+
+        private func schedule(_ index: Int) -> Pending? {
+            guard let rows = rows(of: index) else { return nil }
+            let p = Pending()
+            let loader = self.loader, epoch = self.epoch
+            Iterator.queue.async {
+                p.fulfil(loader.makeBatch(rows, epoch: epoch, index: index))
+            }
+            return p
+        }
+
+        public func next() -> Batch? {
+            let index = position
+            guard index < loader.batchCount else { return nil }
+            position += 1
+            if loader.options.prefetch {
+                guard let current = pending else { return nil }
+                let batch = current.wait()
+                pending = schedule(index + 1)
+                return batch
+            }
+            guard let rows = rows(of: index) else { return nil }
+            return loader.makeBatch(rows, epoch: epoch, index: index)
+        }
+    }
+
+    final class Pending: @unchecked Sendable {
+        private let semaphore = DispatchSemaphore(value: 0)
+        private var value: Batch?
+        func fulfil(_ batch: Batch) {
+            value = batch
+            semaphore.signal()
+        }
+        func wait() -> Batch {
+            semaphore.wait()
+            return value!
+        }
+    }
+}

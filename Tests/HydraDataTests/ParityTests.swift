@@ -1,0 +1,105 @@
+import Foundation
+import HydraData
+import Testing
+import Torch
+
+/// Decoding and resizing against PIL + torchvision (reference values from
+/// `Tests/Fixtures/image_formats.py` and `utkface_resize.py`).
+@Suite("decode and resize parity with PIL/torchvision")
+struct ParityTests {
+    static let formatCases = [
+        "jpeg_rgb", "jpeg_444", "jpeg_gray", "jpeg_cmyk", "jpeg_progressive", "jpeg_small", "png_rgb", "png_gray",
+        "png_palette", "png_palette_trns", "png_rgba", "png_gray_alpha", "png_rgb16", "png_gray16",
+    ]
+
+    @Test("every format decodes exactly as PIL's convert('RGB')", arguments: formatCases)
+    func decodeMatchesPIL(_ name: String) throws {
+        let ref = try PythonReference.fixture("image_formats")
+        let file = bytes(of: ref["file.\(name)"]!)
+        let image = try ImageCodec.decode(file, path: name, scaling: .none)
+        let expected = ref["decoded.\(name)"]!
+        #expect(image.tensor().equal(expected), "\(name): \(differences(image.tensor(), expected))")
+    }
+
+    @Test("full decode + resize is exact with torchvision (32, 64, shorter side + centre crop)", arguments: formatCases)
+    func exactResize(_ name: String) throws {
+        let ref = try PythonReference.fixture("image_formats")
+        let file = bytes(of: ref["file.\(name)"]!)
+        for size in [32, 64] {
+            guard let expected = ref["r\(size).\(name)"] else { continue }
+            let t = ImageTransform(size: size, jpegScaling: .none)
+            let got = t.apply(try t.decode(file, path: name))
+            let d = differences(got, expected)
+            #expect(d.max <= 1, "\(name) at \(size): mean \(d.mean), max \(d.max)")
+        }
+        let crop = ImageTransform(size: 32, resizeMode: .shorterSideThenCenterCrop, jpegScaling: .none)
+        let got = crop.apply(try crop.decode(file, path: name))
+        let d = differences(got, ref["crop32.\(name)"]!)
+        #expect(d.max <= 1, "\(name) crop: mean \(d.mean), max \(d.max)")
+    }
+
+    @Test("DCT-scaled decode + resize stays within mean 1 / max 3 on generated images", arguments: formatCases)
+    func scaledResize(_ name: String) throws {
+        let ref = try PythonReference.fixture("image_formats")
+        let file = bytes(of: ref["file.\(name)"]!)
+        for size in [32, 64] {
+            guard let expected = ref["r\(size).\(name)"] else { continue }
+            let t = ImageTransform(size: size)  // default: DCT scaling to the smallest power-of-two scale ≥ size
+            let got = t.apply(try t.decode(file, path: name))
+            let d = differences(got, expected)
+            #expect(d.mean <= 1, "\(name) at \(size): mean \(d.mean), max \(d.max)")
+            #expect(d.max <= 3 || name.hasPrefix("jpeg"), "\(name) at \(size): max \(d.max)")
+        }
+    }
+
+    @Test("DCT scaling picks the smallest allowed scale that keeps the target size")
+    func dctScaleChoice() throws {
+        let ref = try PythonReference.fixture("image_formats")
+        let file = bytes(of: ref["file.jpeg_rgb"]!)  // 160x120
+        func decoded(_ w: Int, _ h: Int, _ s: JPEGScaling) throws -> (Int, Int) {
+            let im = try ImageCodec.decode(file, minimumSize: (w, h), scaling: s)
+            #expect(im.sourceWidth == 160 && im.sourceHeight == 120)
+            return (im.width, im.height)
+        }
+        #expect(try decoded(32, 32, .powerOfTwo) == (80, 60))   // 1/4 would give 40x30 (30 < 32)
+        #expect(try decoded(20, 15, .powerOfTwo) == (20, 15))   // exactly 1/8
+        #expect(try decoded(32, 32, .anyEighth) == (60, 45))    // 3/8
+        #expect(try decoded(64, 64, .anyEighth) == (100, 75))   // 5/8
+        #expect(try decoded(32, 32, .none) == (160, 120))
+        #expect(try decoded(500, 500, .powerOfTwo) == (160, 120))  // never upscales
+    }
+
+    @Test("ToTensor + Normalize matches torchvision")
+    func normalization() throws {
+        let ref = try PythonReference.fixture("image_formats")
+        let x = Normalization.imagenet.apply(ref["r32.jpeg_rgb"]!.unsqueezed(0)).squeezed(0)
+        expectClose(x, ref["normalized"]!, rtol: 1e-6, atol: 1e-6, "normalized")
+    }
+
+    @Test("real UTKFace files: decode → resize(32, 64) matches torchvision on PIL's decode",
+          .enabled(if: hasUTKFace, utkfaceMissing))
+    func realUTKFace() throws {
+        let ref = try PythonReference.fixture("utkface_resize")
+        let names = String(decoding: bytes(of: ref["files"]!), as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(names.count == 48)
+        for size in [32, 64] {
+            let expected = ref["r\(size)"]!
+            for scaling in [JPEGScaling.none, .powerOfTwo] {
+                let t = ImageTransform(size: size, jpegScaling: scaling)
+                let images = try names.map { try t.decode(file: utkfaceFolder + "/" + $0) }
+                let got = t.apply(images)
+                let d = differences(got, expected)
+                let perImage = (got.to(dtype: .float64) - expected.to(dtype: .float64)).abs().mean(dims: [1, 2, 3])
+                let worstImage = perImage.max().item()
+                #expect(d.mean <= 1, "\(scaling) at \(size): mean \(d.mean)")
+                #expect(worstImage <= 3, "\(scaling) at \(size): worst per-image mean \(worstImage)")
+                if scaling == .none {
+                    // Full-size decode is bit-identical to PIL's, so only resize rounding remains.
+                    #expect(d.max <= 3, "full decode at \(size): max \(d.max)")
+                }
+                print("UTKFace parity, \(scaling) DCT scaling, \(size)x\(size): mean |diff| \(d.mean), "
+                    + "worst image mean \(worstImage), max \(d.max)")
+            }
+        }
+    }
+}
