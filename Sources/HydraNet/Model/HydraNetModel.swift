@@ -1,0 +1,162 @@
+import Foundation
+import Torch
+import TorchNN
+
+/// A multi-task model: one shared backbone run **once** per forward, and one head per task
+/// under `heads.<task>` (the article ran the backbone three times and hung the heads on the
+/// torchvision model; both are fixed here).
+public final class HydraNetModel: Module {
+    /// The shared feature extractor (N × featureCount).
+    public var backbone: Module
+    /// One head per task, keyed by task name.
+    public let heads: ModuleDict
+    /// The tasks, in head order.
+    public private(set) var tasks: [HydraTask]
+    /// The width of the backbone's features.
+    public let featureCount: Int
+
+    /// - Parameters:
+    ///   - backbone: any module returning N × `featureCount` features.
+    ///   - headHidden: hidden sizes of the default MLP heads (Linear–ReLU–Dropout–Linear);
+    ///     empty for linear heads.
+    public init(backbone: Module, featureCount: Int, tasks: [HydraTask], headHidden: [Int] = [256],
+                headDropout: Double = 0) throws {
+        guard !tasks.isEmpty else { throw HydraError.invalidConfiguration("a model needs at least one task") }
+        guard Set(tasks.map(\.name)).count == tasks.count else {
+            throw HydraError.invalidConfiguration("task names must be unique: \(tasks.map(\.name))")
+        }
+        for t in tasks { try t.validate() }
+        self.backbone = backbone
+        self.featureCount = featureCount
+        self.tasks = tasks
+        heads = ModuleDict(tasks.map { ($0.name, HydraNetModel.makeHead(featureCount, $0.outputCount, headHidden, headDropout)) })
+        super.init()
+    }
+
+    /// A model on a ``Backbone`` (its feature width is known).
+    public convenience init(backbone: some Backbone, tasks: [HydraTask], headHidden: [Int] = [256],
+                            headDropout: Double = 0) throws {
+        try self.init(backbone: backbone as Module, featureCount: backbone.featureCount, tasks: tasks,
+                      headHidden: headHidden, headDropout: headDropout)
+    }
+
+    /// The default head: Linear–ReLU–(Dropout)–… –Linear to the task's outputs.
+    public static func makeHead(_ inputs: Int, _ outputs: Int, _ hidden: [Int], _ dropout: Double) -> Module {
+        var layers: [Module] = []
+        var width = inputs
+        for h in hidden {
+            layers.append(Linear(width, h))
+            layers.append(ReLU())
+            if dropout > 0 { layers.append(Dropout(dropout)) }
+            width = h
+        }
+        layers.append(Linear(width, outputs))
+        return Sequential(layers)
+    }
+
+    /// The backbone's features for a batch.
+    public func features(_ images: Tensor) -> Tensor { backbone(images) }
+
+    /// Every head applied to shared features, in task order.
+    public func headOutputs(_ features: Tensor) -> [Tensor] {
+        tasks.map { heads[$0.name]!(features) }
+    }
+
+    /// All heads' outputs for a batch, in task order (the backbone runs once).
+    public func outputs(_ images: Tensor) -> [Tensor] { headOutputs(features(images)) }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        fatalError("HydraNetModel has one output per task: call outputs(_:)")
+    }
+
+    /// The backbone's parameters (what the tasks share).
+    public var sharedParameters: [Tensor] { backbone.parameters() }
+
+    /// The head of `task`.
+    public func head(_ task: String) -> Module? { heads[task] }
+
+    /// Adds a head for a new task to a (trained) model.
+    public func addTask(_ task: HydraTask, head: Module? = nil, headHidden: [Int] = [256]) throws {
+        try task.validate()
+        guard heads[task.name] == nil else { throw HydraError.invalidConfiguration("task '\(task.name)' already exists") }
+        heads[task.name] = head ?? HydraNetModel.makeHead(featureCount, task.outputCount, headHidden, 0)
+        tasks.append(task)
+    }
+
+    /// Replaces a task's definition (e.g. after fitting its standardisation).
+    public func updateTask(_ task: HydraTask) {
+        if let i = tasks.firstIndex(where: { $0.name == task.name }) { tasks[i] = task }
+    }
+
+    /// Freezes the backbone or the named heads (no gradients, no optimizer updates).
+    public func freeze(backbone freezeBackbone: Bool = false, heads names: [String] = []) {
+        if freezeBackbone { backbone.freeze() }
+        for n in names { heads[n]?.freeze() }
+    }
+
+    /// Unfreezes the backbone or the named heads.
+    public func unfreeze(backbone unfreezeBackbone: Bool = false, heads names: [String] = []) {
+        if unfreezeBackbone { backbone.unfreeze() }
+        for n in names { heads[n]?.unfreeze() }
+    }
+
+    /// One sample's prediction for one task, in user units.
+    public enum Prediction: Sendable, Equatable, CustomStringConvertible {
+        /// A regression value in the target's original units (e.g. years).
+        case value(Double)
+        /// A binary probability of the positive class and the predicted class name.
+        case binary(probability: Double, label: String)
+        /// Class probabilities and the most likely class name.
+        case multiclass(probabilities: [Double], label: String)
+        /// Per-label probabilities and the labels predicted present.
+        case multilabel(probabilities: [Double], labels: [String])
+
+        public var description: String {
+            switch self {
+            case let .value(v): String(format: "%.2f", v)
+            case let .binary(p, l): String(format: "%@ (p=%.3f)", l, p)
+            case let .multiclass(probs, l): String(format: "%@ (p=%.3f)", l, probs.max() ?? 0)
+            case let .multilabel(_, labels): labels.isEmpty ? "none" : labels.joined(separator: ", ")
+            }
+        }
+    }
+
+    /// Predictions for a batch of preprocessed images (eval mode, no gradients): one
+    /// dictionary per sample, task name → prediction.
+    public func predict(_ images: Tensor) -> [[String: Prediction]] {
+        let wasTraining = isTraining
+        eval()
+        defer { train(wasTraining) }
+        let outs = withNoGrad { outputs(images) }
+        let n = images.size(0)
+        var result = [[String: Prediction]](repeating: [:], count: n)
+        for (task, out) in zip(tasks, outs) {
+            let cpu = out.to(device: .cpu).to(dtype: .float64)
+            switch task.kind {
+            case .regression:
+                let v = cpu.reshaped([-1]).scalars(as: Double.self)
+                for i in 0..<n {
+                    result[i][task.name] = .value(task.standardize ? v[i] * task.targetStd + task.targetMean : v[i])
+                }
+            case .binary:
+                let p = cpu.reshaped([-1]).sigmoid().scalars(as: Double.self)
+                for i in 0..<n { result[i][task.name] = .binary(probability: p[i], label: task.className(p[i] >= 0.5 ? 1 : 0)) }
+            case let .multiclass(k):
+                let p = cpu.softmax(dim: 1).scalars(as: Double.self)
+                for i in 0..<n {
+                    let row = Array(p[i * k..<(i + 1) * k])
+                    let best = row.indices.max { row[$0] < row[$1] } ?? 0
+                    result[i][task.name] = .multiclass(probabilities: row, label: task.className(best))
+                }
+            case let .multilabel(k):
+                let p = cpu.sigmoid().scalars(as: Double.self)
+                for i in 0..<n {
+                    let row = Array(p[i * k..<(i + 1) * k])
+                    result[i][task.name] = .multilabel(probabilities: row,
+                                                       labels: row.indices.filter { row[$0] >= 0.5 }.map(task.className))
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,44 @@
+import Torch
+import TorchNN
+
+/// The optimizer a trainer builds.
+public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+    case sgd, adam, adamw, rmsprop
+}
+
+/// Settings of a training run. Validated by ``validate()`` before anything runs.
+public struct TrainingConfiguration: Sendable {
+    public var epochs = 10
+    public var optimizer: OptimizerKind = .adamw
+    public var learningRate = 1e-3
+    /// Multiplies the learning rate of the backbone (e.g. 0.1 for a pretrained one).
+    public var backboneLearningRateScale = 1.0
+    public var momentum = 0.9
+    public var weightDecay = 1e-4
+    /// Leave biases and normalisation weights (1-D parameters) out of weight decay.
+    public var noWeightDecayOnNormsAndBiases = true
+    /// A per-step learning-rate schedule (nil: constant).
+    public var schedule: LRSchedule?
+    /// Clip the global gradient norm of the model's parameters (nil: off).
+    public var gradientClipNorm: Double?
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    public func validate() throws {
+        guard epochs > 0 else { throw HydraError.invalidConfiguration("epochs must be positive, got \(epochs)") }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw HydraError.invalidConfiguration("learning rate must be positive, got \(learningRate)")
+        }
+        guard backboneLearningRateScale >= 0 else {
+            throw HydraError.invalidConfiguration("backbone learning-rate scale must be ≥ 0")
+        }
+        guard weightDecay >= 0, momentum >= 0, momentum < 1 else {
+            throw HydraError.invalidConfiguration("weight decay must be ≥ 0 and momentum in [0, 1)")
+        }
+        if let c = gradientClipNorm, !(c > 0) {
+            throw HydraError.invalidConfiguration("gradient clip norm must be positive")
+        }
+        if let message = schedule?.validationError() { throw HydraError.invalidConfiguration(message) }
+    }
+}
