@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "Torch", "TestSupport"]),
         .testTarget(name: "HydraDataTests", dependencies: ["HydraData", "Torch", "TestSupport"]),
-        .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "Torch", "TestSupport"]),
+        .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch", "TestSupport"]),
         // Data pipeline benchmark against torchvision's PIL pipeline (bench/data).
         .executableTarget(name: "hydranet-bench-data", dependencies: ["HydraData", "Torch"], path: "bench/data"),
     ],
