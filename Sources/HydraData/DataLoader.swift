@@ -13,6 +13,13 @@ public struct Batch: @unchecked Sendable {
     public var indices: [Int]
 
     public var count: Int { indices.count }
+
+    public init(images: Tensor, labels: [Tensor], masks: [Tensor], indices: [Int]) {
+        self.images = images
+        self.labels = labels
+        self.masks = masks
+        self.indices = indices
+    }
 }
 
 /// Options for a ``DataLoader``.
