@@ -1,0 +1,51 @@
+import Torch
+
+/// Builds a ``WeightingMethod`` from its name, as the CLI and config files spell it.
+public enum WeightingFactory {
+    /// Loss-level methods by name.
+    public static let lossMethods = ["equal", "static", "uncertainty", "uncertainty-paper", "dwa", "rlw", "famo", "geometric"]
+
+    /// Gradient-level methods by name, with their constructors (filled in by the aggregators).
+    nonisolated(unsafe) static var gradientMethods: [String: (_ taskCount: Int, _ seed: UInt64) throws -> any GradientAggregator] = [:]
+
+    /// Every method name.
+    public static var allNames: [String] { lossMethods + gradientMethods.keys.sorted() }
+
+    /// - Parameters:
+    ///   - source: the gradient source for gradient methods (default `exact`); must be nil
+    ///     or `losses` for loss-level methods.
+    ///   - staticWeights: the weights of `static`.
+    public static func make(_ name: String, tasks: [HydraTask], source: GradientSource?, seed: UInt64 = 0,
+                            staticWeights: [Double]? = nil) throws -> WeightingMethod {
+        let key = name.lowercased()
+        if lossMethods.contains(key) {
+            if let source, source != .losses {
+                throw HydraError.invalidConfiguration(
+                    "\(name) is a loss-level method: gradient source '\(source.rawValue)' applies only to gradient methods")
+            }
+            switch key {
+            case "equal": return .loss(EqualWeighting())
+            case "static":
+                guard let staticWeights else {
+                    throw HydraError.invalidConfiguration("static weighting needs weights (one per task)")
+                }
+                guard staticWeights.count == tasks.count else {
+                    throw HydraError.invalidConfiguration("static weighting: \(staticWeights.count) weights for \(tasks.count) tasks")
+                }
+                return .loss(try StaticWeighting(weights: staticWeights))
+            case "uncertainty": return .loss(UncertaintyWeighting(tasks: tasks))
+            case "uncertainty-paper": return .loss(UncertaintyWeighting(tasks: tasks, form: .paper))
+            case "dwa": return .loss(try DynamicWeightAverage(taskCount: tasks.count))
+            case "rlw": return .loss(RandomLossWeighting(seed: seed))
+            case "famo": return .loss(try FAMO(taskCount: tasks.count))
+            default: return .loss(GeometricMeanWeighting())
+            }
+        }
+        guard let make = gradientMethods[key] else {
+            throw HydraError.invalidConfiguration("unknown weighting '\(name)'; choose one of: \(allNames.joined(separator: ", "))")
+        }
+        let method = WeightingMethod.gradient(try make(tasks.count, seed), source: source ?? .exact)
+        try method.validate()
+        return method
+    }
+}
