@@ -18,7 +18,7 @@ public struct HydraTask: Sendable, Codable, Hashable, CustomStringConvertible {
     }
 
     /// The loss used for the task.
-    public enum Loss: Sendable, Codable, Hashable {
+    public enum Loss: Sendable, Codable, Hashable, CustomStringConvertible {
         case l1
         case mse
         case huber(delta: Double)
@@ -26,6 +26,18 @@ public struct HydraTask: Sendable, Codable, Hashable, CustomStringConvertible {
         case binaryCrossEntropy(posWeight: [Double]?)
         /// Cross-entropy with optional class weights and label smoothing.
         case crossEntropy(classWeights: [Double]?, labelSmoothing: Double)
+
+        public var description: String {
+            switch self {
+            case .l1: "L1"
+            case .mse: "MSE"
+            case let .huber(d): "Huber(δ=\(d))"
+            case let .binaryCrossEntropy(pw): pw == nil ? "BCE" : "BCE(pos_weight=\(pw!))"
+            case let .crossEntropy(w, s):
+                "CE" + (w == nil && s == 0 ? "" : "(" + [w.map { "weights=\($0)" }, s > 0 ? "smoothing=\(s)" : nil]
+                    .compactMap { $0 }.joined(separator: ", ") + ")")
+            }
+        }
     }
 
     public var name: String

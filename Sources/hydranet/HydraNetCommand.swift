@@ -8,8 +8,8 @@ struct HydraNetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hydranet",
         abstract: "Multi-task deep learning in Swift on libtorch.",
-        subcommands: [Demo.self, Info.self],
-        defaultSubcommand: Demo.self
+        subcommands: [Train.self, Smoke.self, Info.self],
+        defaultSubcommand: Train.self
     )
 }
 
@@ -42,7 +42,7 @@ struct Info: ParsableCommand {
     }
 }
 
-struct Demo: ParsableCommand {
+struct Smoke: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a small MLP on generated data and show the loss going down (a smoke test of the engine).")
 

@@ -1,0 +1,196 @@
+import Foundation
+import HydraData
+import Torch
+import TorchNN
+
+/// A complete training run: loads (or generates) the data, decodes it through the cache,
+/// splits it, builds the model and trainer, trains with validation after each epoch, keeps
+/// the best checkpoint (validation Δm) and the last, evaluates the best on the test split,
+/// and writes `metrics.jsonl` and `report.json` in the output folder.
+public final class ExperimentRun {
+    public let configuration: RunConfiguration
+    public let data: DecodedDataset
+    public let splits: DatasetSplits
+    public let model: HydraNetModel
+    public let trainer: Trainer
+    /// Human-readable progress lines (the CLI prints them).
+    public var log: (String) -> Void
+
+    public init(_ configuration: RunConfiguration, log: @escaping (String) -> Void = { print($0) }) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.log = log
+        let files: FileDataset
+        switch configuration.data {
+        case let .synthetic(count, size):
+            let generator = SyntheticFaces(count: count, size: size, seed: configuration.training.seed,
+                                           missingRaceFraction: 0.05)
+            let folder = generator.defaultFolder(cacheDirectory: configuration.cacheDirectory)
+            log("data: \(count) synthetic faces (\(size)×\(size)) in \(folder)")
+            files = try generator.write(to: folder)
+        case let .utkface(folder):
+            files = try UTKFace.load(folder: folder)
+            log("data: \(files.count) UTKFace images from \(folder)")
+            log(files.report.description)
+        }
+        var options = DecodeOptions()
+        options.progress = .auto
+        data = try DecodedCache(directory: configuration.cacheDirectory)
+            .load(files, transform: ImageTransform(size: configuration.imageSize), options: options)
+        log("decoded \(data.count) images at \(configuration.imageSize)×\(configuration.imageSize) (cache \(data.cacheStatus))")
+        splits = try data.splits()
+        log("split: \(splits.train.count) train / \(splits.validation.count) validation / \(splits.test.count) test")
+
+        var tasks = data.tasks.map { HydraTask($0) }
+        for (i, task) in tasks.enumerated() where task.kind == .regression {
+            let values = Tensor.where(data.masks[i], data.labels[i].to(dtype: .float64), Tensor.full([data.count], .nan, dtype: .float64))
+                .indexSelect(dim: 0, index: Tensor(splits.train.map(Int64.init))).scalars(as: Double.self)
+                .filter { !$0.isNaN }
+            tasks[i].fitStandardization(values)
+        }
+        Torch.manualSeed(configuration.training.seed)
+        let backbone = try ExperimentRun.makeBackbone(configuration)
+        model = try HydraNetModel(backbone: backbone.module, featureCount: backbone.features, tasks: tasks,
+                                  headHidden: configuration.headHidden, headDropout: configuration.headDropout)
+        model.to(device: configuration.device)
+        var training = configuration.training
+        let steps = training.epochs * ((splits.train.count + configuration.batchSize - 1) / configuration.batchSize)
+        switch configuration.schedule {
+        case .none: break
+        case .cosine: training.schedule = .cosineAnnealing(tMax: Swift.max(steps, 1), etaMin: training.learningRate * 0.01)
+        case .onecycle: training.schedule = .oneCycle(maxLR: training.learningRate, totalSteps: Swift.max(steps, 1) + 1)
+        }
+        let weighting = try WeightingFactory.make(configuration.weighting, tasks: tasks, source: configuration.gradientSource,
+                                                  seed: configuration.training.seed,
+                                                  staticWeights: configuration.staticWeights)
+        trainer = try Trainer(model: model, weighting: weighting, configuration: training)
+        log("model: \(configuration.backbone.rawValue) backbone (\(backbone.features) features), heads "
+            + tasks.map(\.description).joined(separator: "; ") + "; \(model.parameterCount()) parameters")
+        log("weighting: \(weighting.name)\(gradientSourceNote(weighting)); optimizer \(configuration.training.optimizer.rawValue) "
+            + "lr \(configuration.training.learningRate); device \(configuration.device)")
+    }
+
+    private func gradientSourceNote(_ w: WeightingMethod) -> String {
+        if case let .gradient(_, source) = w { return " (\(source.rawValue) gradients)" }
+        return ""
+    }
+
+    static func makeBackbone(_ c: RunConfiguration) throws -> (module: Module, features: Int) {
+        let depth: ResNet.Depth
+        switch c.backbone {
+        case .convnet:
+            let net = ConvNet(channels: [32, 64, 128])
+            return (net, net.featureCount)
+        case .resnet18: depth = .resnet18
+        case .resnet34: depth = .resnet34
+        case .resnet50: depth = .resnet50
+        }
+        let net = ResNet(ResNet.Configuration(depth: depth, numClasses: nil, smallImageStem: c.smallImageStem))
+        if let path = c.pretrainedWeights {
+            var weights = path.hasSuffix(".safetensors") ? try StateDict.load(safetensors: path) : try PthFile.load(path)
+            for key in weights.keys where key.hasPrefix("fc.") { weights[key] = nil }
+            let report = try net.loadStateDict(weights, strict: false)
+            guard report.missingKeys.isEmpty else {
+                throw HydraError.invalidConfiguration("pretrained weights \(path) lack \(report.missingKeys.count) backbone "
+                    + "keys, e.g. \(report.missingKeys.prefix(3)): not a torchvision \(c.backbone.rawValue)?")
+            }
+        }
+        return (net, net.featureCount)
+    }
+
+    /// Trains, checkpoints and reports; returns the epoch reports.
+    @discardableResult
+    public func run() throws -> [EpochReport] {
+        let c = configuration
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: c.outputDirectory, withIntermediateDirectories: true)
+        let baseline = try c.baselineFile.map(DeltaM.loadBaseline)
+        var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
+                                          augmentation: c.augment ? .standard : nil, device: c.device)
+        let train = try DataLoader(data, rows: splits.train, options: loaderOptions)
+        loaderOptions.shuffle = false
+        loaderOptions.augmentation = nil
+        loaderOptions.batchSize = Swift.max(c.batchSize, 256)
+        let validation = try DataLoader(data, rows: splits.validation, options: loaderOptions)
+        let test = try DataLoader(data, rows: splits.test, options: loaderOptions)
+        let metricsLog = MetricsLog(path: (c.outputDirectory as NSString).appendingPathComponent("metrics.jsonl"))
+        try metricsLog.truncate()
+        let best = (c.outputDirectory as NSString).appendingPathComponent("best.safetensors")
+        let last = (c.outputDirectory as NSString).appendingPathComponent("last.safetensors")
+        let meta = ["hydranet.weighting": trainer.weighting.name, "hydranet.image_size": String(c.imageSize),
+                    "hydranet.backbone": c.backbone.rawValue]
+        let reports = try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: { step, total, r in
+            if step % 20 == 0 || step == total {
+                try? metricsLog.append(["type": "step", "epoch": self.trainer.epoch + 1, "step": step, "of": total,
+                                        "losses": self.named(r.losses), "weights": self.named(r.weights),
+                                        "gram_condition": r.gramCondition as Any])
+            }
+        }) { report in
+            self.log(self.describe(report))
+            try metricsLog.append(["type": "epoch", "report": try JSONSerialization.jsonObject(
+                with: JSONEncoder().encode(report))])
+            if report.isBest { try Checkpoint.save(self.model, to: best, metadata: meta) }
+            try Checkpoint.save(self.model, to: last, metadata: meta)
+        }
+        if fm.fileExists(atPath: best) { try Checkpoint.load(best, into: model) }
+        let testReport = try trainer.evaluate(test)
+        log("test (best epoch): " + testReport.metrics.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
+        let summary: [String: Any] = [
+            "epochs": try JSONSerialization.jsonObject(with: JSONEncoder().encode(reports)),
+            "test": try JSONSerialization.jsonObject(with: JSONEncoder().encode(testReport)),
+            "weighting": trainer.weighting.name,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: (c.outputDirectory as NSString).appendingPathComponent("report.json")),
+                       options: .atomic)
+        try DeltaM.saveBaseline(testReport.metrics, to: (c.outputDirectory as NSString).appendingPathComponent("test-metrics.json"))
+        log("wrote \(best), \(last), metrics.jsonl, report.json and test-metrics.json in \(c.outputDirectory)")
+        return reports
+    }
+
+    private func named(_ values: [Double?]) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (t, v) in zip(model.tasks, values) where v != nil { out[t.name] = v }
+        return out
+    }
+
+    /// One line per epoch: losses, weights, key validation metrics, Δm.
+    public func describe(_ r: EpochReport) -> String {
+        var parts = ["epoch \(r.epoch)/\(configuration.training.epochs)"]
+        parts.append("loss " + model.tasks.compactMap { t in r.trainLosses[t.name].map { String(format: "%@ %.3f", t.name, $0) } }
+            .joined(separator: " "))
+        if !r.weights.isEmpty {
+            parts.append("w " + model.tasks.compactMap { t in r.weights[t.name].map { String(format: "%.2f", $0) } }
+                .joined(separator: "/"))
+        }
+        if let v = r.validation {
+            // Each task's primary metric (its first: MAE, accuracy, mean F1).
+            let primary = model.tasks.compactMap { t in v.metrics.first { $0.task == t.name } }
+            parts.append("val " + primary.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: " "))
+        }
+        if let dm = r.deltaM { parts.append(String(format: "Δm %+.2f%%", dm)) }
+        if r.isBest { parts.append("*") }
+        parts.append(String(format: "%.1fs", r.seconds))
+        return parts.joined(separator: " | ")
+    }
+}
+
+/// Appends JSON lines (machine-readable metrics beside the human log).
+final class MetricsLog {
+    let path: String
+    init(path: String) { self.path = path }
+
+    func truncate() throws {
+        FileManager.default.createFile(atPath: path, contents: Data())
+    }
+
+    func append(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8)
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw HydraError.invalidConfiguration("cannot write \(path)")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+    }
+}
