@@ -99,12 +99,14 @@ public final class DataLoader: @unchecked Sendable {
     public func makeBatch(_ batchRows: [Int], epoch: Int, index: Int) -> Batch {
         let idx = Tensor(batchRows.map(Int64.init))
         var images = dataset.images.indexSelect(dim: 0, index: idx)
+        var augmented = false
         if let aug = options.augmentation, !aug.isIdentity {
             var g = SeededGenerator(seed: options.seed,
                                     stream: [0xA0_6E, UInt64(bitPattern: Int64(epoch)), UInt64(index)])
             images = aug.apply(images, generator: &g)
+            augmented = true
         }
-        var x = options.normalization.apply(images)
+        var x = options.normalization.apply(images, reusingInput: augmented)
         var labels = dataset.labels.map { $0.indexSelect(dim: 0, index: idx) }
         var masks = dataset.masks.map { $0.indexSelect(dim: 0, index: idx) }
         if options.device != .cpu {

@@ -156,12 +156,19 @@ public struct Normalization: Sendable, Hashable, Codable {
 
     /// Normalizes an N×3×H×W (or 3×H×W) batch: uint8 is first scaled by 1/255; floats are
     /// taken to be in [0, 1] already. The result is float32.
-    public func apply(_ x: Tensor) -> Tensor {
-        var y = x.dtype == .uint8 ? x.to(dtype: .float32) / 255.0 : x.to(dtype: .float32)
+    public func apply(_ x: Tensor) -> Tensor { apply(x, reusingInput: false) }
+
+    /// With `reusingInput`, a float32 `x` is normalized in place (the loader's own buffers).
+    func apply(_ x: Tensor, reusingInput: Bool) -> Tensor {
+        // One conversion and two in-place passes: y = x · (1 / (255·std)) − mean / std, the
+        // same values as (x / 255 − mean) / std up to float rounding (≤ 1 ulp-ish).
         let shape = x.rank == 4 ? [1, 3, 1, 1] : [3, 1, 1]
-        let m = Tensor(mean.map(Float.init), shape: shape).to(device: x.device)
-        let s = Tensor(std.map(Float.init), shape: shape).to(device: x.device)
-        y = (y - m) / s
+        let range = x.dtype == .uint8 ? 255.0 : 1.0
+        let scale = Tensor(std.map { Float(1 / (range * $0)) }, shape: shape).to(device: x.device)
+        let shift = Tensor(zip(mean, std).map { Float(-$0 / $1) }, shape: shape).to(device: x.device)
+        let y = x.dtype == .float32 ? (reusingInput ? x : x.clone()) : x.to(dtype: .float32)
+        y.mul_(scale)
+        y.add_(shift)
         return y
     }
 }
