@@ -25,7 +25,7 @@ struct EndToEndTests {
     }
 
     @Test("3 epochs improve all three tasks over the untrained model",
-          arguments: ["equal", "uncertainty", "dwa"])
+          arguments: ["equal", "uncertainty", "dwa", "pcgrad", "mgda", "upgrad"])
     func improves(_ method: String) throws {
         let (data, splits) = try syntheticFaces.get()
         var tasks = data.tasks.map { HydraTask($0) }

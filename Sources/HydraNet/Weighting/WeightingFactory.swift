@@ -5,11 +5,8 @@ public enum WeightingFactory {
     /// Loss-level methods by name.
     public static let lossMethods = ["equal", "static", "uncertainty", "uncertainty-paper", "dwa", "rlw", "famo", "geometric"]
 
-    /// Gradient-level methods by name, with their constructors (filled in by the aggregators).
-    nonisolated(unsafe) static var gradientMethods: [String: (_ taskCount: Int, _ seed: UInt64) throws -> any GradientAggregator] = [:]
-
-    /// Every method name.
-    public static var allNames: [String] { lossMethods + gradientMethods.keys.sorted() }
+    /// Every method name: loss-level first, then the gradient aggregators.
+    public static var allNames: [String] { lossMethods + GradientAggregators.names }
 
     /// - Parameters:
     ///   - source: the gradient source for gradient methods (default `exact`); must be nil
@@ -41,10 +38,13 @@ public enum WeightingFactory {
             default: return .loss(GeometricMeanWeighting())
             }
         }
-        guard let make = gradientMethods[key] else {
+        let aggregator: any GradientAggregator
+        do {
+            aggregator = try GradientAggregators.make(key, seed: seed)
+        } catch {
             throw HydraError.invalidConfiguration("unknown weighting '\(name)'; choose one of: \(allNames.joined(separator: ", "))")
         }
-        let method = WeightingMethod.gradient(try make(tasks.count, seed), source: source ?? .exact)
+        let method = WeightingMethod.gradient(aggregator, source: source ?? .exact)
         try method.validate()
         return method
     }
