@@ -72,6 +72,9 @@ let package = Package(
         .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch", "TestSupport"]),
         // Data pipeline benchmark against torchvision's PIL pipeline (bench/data).
         .executableTarget(name: "hydranet-bench-data", dependencies: ["HydraData", "Torch"], path: "bench/data"),
+        // Per-step cost of every weighting method relative to equal weighting (bench/mtl).
+        .executableTarget(name: "hydranet-bench-mtl", dependencies: ["HydraNet"], path: "bench/mtl",
+                          exclude: ["pytorch_step.py"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
