@@ -126,6 +126,36 @@ public struct FileDataset: ImageDataset, Sendable {
         transform.apply(try transform.decode(file: files[index].path))
     }
 
+    /// A hash of every file's bytes (equal for byte-identical files), read in parallel
+    /// without decoding, e.g. to split before building the decoded cache. Unreadable files
+    /// throw.
+    public func contentHashes(threads: Int = 0) throws -> [UInt64] {
+        let files = self.files
+        let results = LockedBox([UInt64?](repeating: nil, count: files.count))
+        let failure = LockedBox<DataError?>(nil)
+        let next = LockedBox(0)
+        let workers = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        DispatchQueue.concurrentPerform(iterations: min(workers, max(1, files.count))) { _ in
+            while true {
+                let i: Int = next.withLock { value in
+                    defer { value += 1 }
+                    return value
+                }
+                if i >= files.count || failure.value != nil { break }
+                do {
+                    let hash = StableHash.bytes(try ImageCodec.readFile(files[i].path))
+                    results.withLock { $0[i] = hash }
+                } catch let error as DataError {
+                    failure.withLock { $0 = error }
+                } catch {
+                    failure.withLock { $0 = .unreadableFile(path: files[i].path, reason: "\(error)") }
+                }
+            }
+        }
+        if let error = failure.value { throw error }
+        return results.value.map { $0! }
+    }
+
     /// The class mapping of every classification/binary task as JSON
     /// (`{"task": ["class0", "class1", ...]}`), for saving beside a model.
     public func classMappingJSON() -> String {

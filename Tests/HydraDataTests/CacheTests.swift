@@ -143,6 +143,22 @@ struct CacheTests {
         #expect(Set(splits.train).isDisjoint(with: splits.test))
     }
 
+    @Test("real UTKFace: byte-identical files (16,412 distinct images) never straddle splits",
+          .enabled(if: hasUTKFace, utkfaceMissing))
+    func realDuplicates() throws {
+        let ds = try UTKFace.load(folder: utkfaceFolder)
+        let hashes = try ds.contentHashes()
+        let groups = Dictionary(grouping: hashes.indices, by: { hashes[$0] })
+        #expect(groups.count == 16_412)  // SOURCE.md: 16,686 names, 16,412 distinct images
+        let assigned = try Splitter.assign(names: ds.files.map(\.name), contentHashes: hashes)
+        let shared = groups.values.filter { $0.count > 1 }
+        #expect(shared.allSatisfy { members in Set(members.map { assigned[$0] }).count == 1 })
+        let relabeled = shared.filter { members in Set(members.map { ds.files[$0].labels.map { $0 ?? -1 } }).count > 1 }
+        print("UTKFace: \(shared.count) groups of byte-identical files, \(relabeled.count) with differing labels")
+        let counts = Dictionary(grouping: assigned, by: { $0 }).mapValues(\.count)
+        #expect(abs(Double(counts[.train] ?? 0) / Double(ds.count) - 0.8) < 0.02, "\(counts)")
+    }
+
     @Test("invalid split fractions throw")
     func badFractions() {
         #expect(throws: DataError.self) { try Splitter.assign(names: ["a"], fractions: SplitFractions(train: 0.9, validation: 0.2, test: 0)) }
