@@ -10,13 +10,14 @@ import Torch
 /// ½wᵀGw − Σ h(wᵢ) with h′(w) = w^(−1/α) (whose stationarity condition is exactly that
 /// system) by damped Newton to a relative residual of 1e-12. Zero gradients are left out
 /// (weight 0: the system has no solution for them, and their weight cannot change the
-/// update), and a ridge of 1e-8·‖G‖_F·I keeps the problem solvable for singular G.
+/// update), and a relative ridge (Gᵢᵢ += 1e-10·Gᵢᵢ) keeps the problem solvable for singular G
+/// (e.g. opposite gradients, for which the exact system has no solution).
 public final class FairGradAggregator: GradientAggregator {
     public let name = "fairgrad"
     public var alpha: Double
     public var ridge: Double
 
-    public init(alpha: Double = 1, ridge: Double = 1e-8) {
+    public init(alpha: Double = 1, ridge: Double = 1e-10) {
         precondition(alpha >= 0 && ridge >= 0, "FairGradAggregator: alpha and ridge must be non-negative")
         self.alpha = alpha
         self.ridge = ridge
@@ -32,7 +33,7 @@ public final class FairGradAggregator: GradientAggregator {
         let maxDiagonal = SmallLinalg.diagonal(g).max()!
         let live = (0..<t).filter { g[$0][$0] > 1e-24 * maxDiagonal }
         var q = live.map { i in live.map { j in g[i][j] } }
-        for k in q.indices { q[k][k] += ridge * norm }
+        for (k, i) in live.enumerated() { q[k][k] += ridge * g[i][i] }
         let (x, _) = SmallQP.powerFixedPoint(q, p: 1 / alpha)
         var w = SmallLinalg.zeros(t)
         for (k, i) in live.enumerated() { w[i] = x[k] }

@@ -2,17 +2,20 @@ import Torch
 
 /// Nash-MTL (Navon et al., "Multi-Task Learning as a Bargaining Game", ICML 2022,
 /// Algorithm 1; torchjd's `NashMTL`): the Nash bargaining solution d = Jᵀα with α > 0 solving
-/// (Gα)ᵢ = 1/αᵢ for every task, G normalised by its Frobenius norm (as the official code and
-/// torchjd do), followed by gradient clipping: when ‖Jᵀα‖ > `maxNorm` (1, the official
-/// trainers' clip), α is scaled so that ‖Jᵀα‖ = `maxNorm` (torchjd's rule; 0 disables it).
+/// αᵢ(Gα)ᵢ = 1 for every task (each task's gain ∝ 1/αᵢ), followed by gradient clipping: when
+/// ‖Jᵀα‖ > `maxNorm` (1, the official trainers' clip), α is scaled so that ‖Jᵀα‖ = `maxNorm`
+/// (torchjd's rule; 0 disables it). Since αᵀGα = T at the solution, the clipped update has
+/// norm `maxNorm` whenever T ≥ 2.
 ///
-/// Solver: (Gα)ᵢ = 1/αᵢ is the stationarity condition of the strictly convex
-/// ½αᵀGα − Σ log αᵢ, minimised here by damped Newton to a relative residual of 1e-12 (the
-/// official code runs up to 20 ECOS-solved convex-concave iterations and stops at a
-/// residual of 1e-3). Robustness: zero gradients are left out of the problem (weight 0), and a
-/// ridge of 1e-8·I is added to the normalised G so that a solution exists for singular G
-/// too (e.g. opposite gradients, where the exact problem has none and the ridge's solution
-/// has a zero update).
+/// Solver: αᵢ(Gα)ᵢ = 1 is the stationarity condition of the strictly convex
+/// ½αᵀGα − Σ log αᵢ, minimised here by damped Newton to a relative residual of 1e-12. The
+/// official code (and torchjd) divides G by its Frobenius norm ‖G‖_F but multiplies the
+/// constraint back by it, so its up-to-20 ECOS-solved convex-concave iterations converge to
+/// this same α for the unnormalised G (they stop when α moves less than 1e-6); we solve for
+/// that α. Robustness: zero gradients are left out of the problem (weight 0), and a relative
+/// ridge (Gᵢᵢ += 1e-10·Gᵢᵢ) keeps a solution in existence for singular G too (e.g. opposite gradients,
+/// where the exact problem has none and the ridge's solution has a near-zero update). An
+/// all-zero Jacobian gives a zero update (torchjd fails on it).
 ///
 /// State (by task id): the last α of each task, reused on the `updateWeightsEvery − 1` steps
 /// between solves (a task seen for the first time forces a solve) and as the Newton start;
@@ -25,7 +28,7 @@ public final class NashMTLAggregator: GradientAggregator {
     public private(set) var alphas: [Int: Double] = [:]
     public private(set) var step = 0
 
-    public init(maxNorm: Double = 1, updateWeightsEvery: Int = 1, ridge: Double = 1e-8) {
+    public init(maxNorm: Double = 1, updateWeightsEvery: Int = 1, ridge: Double = 1e-10) {
         precondition(maxNorm >= 0 && updateWeightsEvery > 0 && ridge >= 0,
                      "NashMTLAggregator: maxNorm ≥ 0, updateWeightsEvery > 0, ridge ≥ 0")
         self.maxNorm = maxNorm
@@ -33,15 +36,15 @@ public final class NashMTLAggregator: GradientAggregator {
         self.ridge = ridge
     }
 
-    /// The unclipped Nash weights for a Gram matrix (α of the Frobenius-normalised problem).
+    /// The unclipped Nash weights for a Gram matrix: α with αᵢ(Gα)ᵢ = 1 (0 for zero gradients).
     public func solve(gram g: [[Double]], start: [Double]? = nil) -> [Double] {
         let t = g.count
         let norm = SmallLinalg.frobenius(g)
-        guard t > 0, norm > 0, norm.isFinite else { return [Double](repeating: 1, count: t) }
+        guard t > 0, norm > 0, norm.isFinite else { return SmallLinalg.zeros(t) }
         let maxDiagonal = SmallLinalg.diagonal(g).max()!
         let live = (0..<t).filter { g[$0][$0] > 1e-24 * maxDiagonal }
-        var q = live.map { i in live.map { j in g[i][j] / norm } }
-        for k in q.indices { q[k][k] += ridge }
+        var q = live.map { i in live.map { j in g[i][j] } }
+        for (k, i) in live.enumerated() { q[k][k] += ridge * g[i][i] }
         let warm = start.map { s in live.map { s[$0] } }
         let (x, _) = SmallQP.powerFixedPoint(q, p: 1, start: warm)
         var alpha = SmallLinalg.zeros(t)

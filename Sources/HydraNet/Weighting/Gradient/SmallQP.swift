@@ -126,8 +126,6 @@ enum SmallQP {
         }
         let tMax = SmallLinalg.diagonal(g).map { max($0, 0).squareRoot() }.max() ?? 0
         var lo = 0.0, hi = tMax / phi
-        let w0 = w(0)
-        if norm(w0) <= 0 { return (w0, 0, phi) }
         for _ in 0..<200 {
             if hi - lo <= 1e-15 * (tMax / phi) { break }
             let mid = 0.5 * (lo + hi)
