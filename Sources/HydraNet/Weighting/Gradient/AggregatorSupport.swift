@@ -6,11 +6,12 @@ import Torch
 
 /// What every aggregator starts from: the Jacobian (as given and in float64) and, computed
 /// lazily with one libtorch matmul in float64, its Gram matrix G = J·Jᵀ on the CPU.
-struct AggregatorInput {
-    /// The Jacobian as passed in (T×P).
+final class AggregatorInput {
+    /// The Jacobian as passed in (T×P), detached.
     let jacobian: Tensor
-    /// The same Jacobian in float64 (the same tensor when it already is).
-    let jacobian64: Tensor
+    /// The same Jacobian in float64 (the same tensor when it already is), made on first use
+    /// (methods that work on J itself, like GradDrop, never pay for the copy).
+    lazy var jacobian64: Tensor = withNoGrad { jacobian.dtype == .float64 ? jacobian : jacobian.to(dtype: .float64) }
     /// For each row, its task id (``AggregationContext/taskIndices``).
     let taskIds: [Int]
     /// T, the number of rows.
@@ -21,8 +22,7 @@ struct AggregatorInput {
     init(_ jacobian: Tensor, _ context: AggregationContext, method: String) {
         precondition(jacobian.rank == 2, "\(method): the Jacobian must be a T×P matrix, got shape \(jacobian.shape)")
         precondition(jacobian.dtype.isFloatingPoint, "\(method): the Jacobian must be floating point, got \(jacobian.dtype)")
-        self.jacobian = jacobian
-        jacobian64 = withNoGrad { jacobian.dtype == .float64 ? jacobian.detached() : jacobian.detached().to(dtype: .float64) }
+        self.jacobian = withNoGrad { jacobian.detached() }
         count = jacobian.size(0)
         columns = jacobian.size(1)
         taskIds = AggregatorInput.taskIds(context, rows: count, method: method)
