@@ -65,6 +65,9 @@ struct Train: ParsableCommand {
     @Option(help: "Baseline metrics (JSON of \"task/metric\": value) for Δm.")
     var baseline: String?
 
+    @Option(help: "Resume from a training state (state.safetensors of an earlier run with the same settings).")
+    var resume: String?
+
     @Option(help: "Output folder for checkpoints and logs.")
     var output = "runs/latest"
 
@@ -102,12 +105,14 @@ struct Train: ParsableCommand {
         c.device = device
         c.baselineFile = baseline
         c.outputDirectory = output
+        c.resumeFrom = resume
         guard let scheduleKind = RunConfiguration.ScheduleKind(rawValue: schedule) else {
             throw ValidationError("unknown schedule '\(schedule)': use none, cosine or onecycle")
         }
         c.schedule = scheduleKind
-        print(engineSummary(device: device))
         do {
+            try c.validate()
+            print(engineSummary(device: device))
             let run = try ExperimentRun(c)
             try run.run()
         } catch let error as HydraError {

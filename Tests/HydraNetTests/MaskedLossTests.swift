@@ -140,6 +140,8 @@ struct DeltaMTests {
         #expect(Swift.abs(try DeltaM.libMTL(metrics, baseline: baseline) - 0.125 / 3) < 1e-9)
         #expect(throws: HydraError.self) { try DeltaM.percent(metrics, baseline: ["other/x": 1]) }
         #expect(throws: HydraError.self) { try DeltaM.percent(metrics, baseline: ["age/mae": 0]) }
+        // A zero baseline metric is skipped, the others still count.
+        #expect(Swift.abs(try DeltaM.percent(metrics, baseline: ["age/mae": 5.0, "race/macro_f1": 0]) - -10) < 1e-9)
     }
 
     @Test("baseline files round-trip; malformed ones throw")

@@ -5,7 +5,8 @@ import TorchNN
 
 /// A complete training run: loads (or generates) the data, decodes it through the cache,
 /// splits it, builds the model and trainer, trains with validation after each epoch, keeps
-/// the best checkpoint (validation Δm) and the last, evaluates the best on the test split,
+/// the best checkpoint (validation Δm), the last, and the full training state (resumable),
+/// evaluates the best on the test split,
 /// and writes `metrics.jsonl` and `report.json` in the output folder.
 public final class ExperimentRun {
     public let configuration: RunConfiguration
@@ -117,6 +118,11 @@ public final class ExperimentRun {
         try metricsLog.truncate()
         let best = (c.outputDirectory as NSString).appendingPathComponent("best.safetensors")
         let last = (c.outputDirectory as NSString).appendingPathComponent("last.safetensors")
+        let state = (c.outputDirectory as NSString).appendingPathComponent("state.safetensors")
+        if let resume = c.resumeFrom {
+            try trainer.loadTrainingState(from: resume)
+            log("resumed from \(resume) after epoch \(trainer.epoch) (step \(trainer.globalStep))")
+        }
         let meta = ["hydranet.weighting": trainer.weighting.name, "hydranet.image_size": String(c.imageSize),
                     "hydranet.backbone": c.backbone.rawValue]
         let reports = try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: { step, total, r in
@@ -131,6 +137,7 @@ public final class ExperimentRun {
                 with: JSONEncoder().encode(report))])
             if report.isBest { try Checkpoint.save(self.model, to: best, metadata: meta) }
             try Checkpoint.save(self.model, to: last, metadata: meta)
+            try self.trainer.saveTrainingState(to: state)
         }
         if fm.fileExists(atPath: best) { try Checkpoint.load(best, into: model) }
         let testReport = try trainer.evaluate(test)
@@ -144,7 +151,8 @@ public final class ExperimentRun {
         try data.write(to: URL(fileURLWithPath: (c.outputDirectory as NSString).appendingPathComponent("report.json")),
                        options: .atomic)
         try DeltaM.saveBaseline(testReport.metrics, to: (c.outputDirectory as NSString).appendingPathComponent("test-metrics.json"))
-        log("wrote \(best), \(last), metrics.jsonl, report.json and test-metrics.json in \(c.outputDirectory)")
+        log("wrote best.safetensors, last.safetensors, state.safetensors (resume with --resume), metrics.jsonl, "
+            + "report.json and test-metrics.json in \(c.outputDirectory)")
         return reports
     }
 

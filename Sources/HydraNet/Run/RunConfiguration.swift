@@ -48,6 +48,8 @@ public struct RunConfiguration: Sendable {
     public var outputDirectory: String = "runs/latest"
     /// Where decoded caches (and the synthetic folder) live.
     public var cacheDirectory: String = DecodedCache.defaultDirectory
+    /// A training state (`state.safetensors` of an earlier run) to resume from.
+    public var resumeFrom: String?
     /// Single-task (or other) baseline metrics for Δm: a JSON file of "task/metric": value.
     public var baselineFile: String?
 
@@ -67,6 +69,13 @@ public struct RunConfiguration: Sendable {
         }
         if let p = pretrainedWeights, !FileManager.default.fileExists(atPath: p) {
             throw HydraError.invalidConfiguration("pretrained weights file not found: \(p)")
+        }
+        guard WeightingFactory.allNames.contains(weighting.lowercased()) else {
+            throw HydraError.invalidConfiguration(
+                "unknown weighting '\(weighting)'; choose one of: \(WeightingFactory.allNames.joined(separator: ", "))")
+        }
+        if let r = resumeFrom, !FileManager.default.fileExists(atPath: r) {
+            throw HydraError.invalidConfiguration("training state to resume from not found: \(r)")
         }
         if let b = baselineFile, !FileManager.default.fileExists(atPath: b) {
             throw HydraError.invalidConfiguration("baseline file not found: \(b)")

@@ -4,7 +4,7 @@ import Foundation
 public enum DeltaM {
     /// The paper convention (Maninis et al. 2019; used by CAGrad, Nash-MTL, FAMO):
     /// Δm% = (100/K) Σₖ (−1)^{δₖ}(M_mtl,k − M_base,k)/M_base,k over all K metrics present in
-    /// both, with δₖ = 1 when higher is better. **Lower is better**; negative means better
+    /// both (metrics whose baseline is 0 are skipped), with δₖ = 1 when higher is better. **Lower is better**; negative means better
     /// than the baseline.
     public static func percent(_ metrics: [MetricValue], baseline: [String: Double]) throws -> Double {
         let pairs = try matched(metrics, baseline)
@@ -24,14 +24,13 @@ public enum DeltaM {
     }
 
     private static func matched(_ metrics: [MetricValue], _ baseline: [String: Double]) throws -> [(MetricValue, Double)] {
-        let pairs = metrics.compactMap { m in baseline[m.key].map { (m, $0) } }
+        // A metric whose baseline is 0 (e.g. an F1 of 0 in an untrained first epoch) has no
+        // relative change; it is left out rather than making the whole score undefined.
+        let pairs = metrics.compactMap { m in baseline[m.key].map { (m, $0) } }.filter { $0.1 != 0 }
         guard !pairs.isEmpty else {
             throw HydraError.invalidConfiguration("the baseline shares no metric with the results (baseline keys: "
                 + "\(baseline.keys.sorted().prefix(6).joined(separator: ", ")); metrics: "
                 + "\(metrics.prefix(6).map(\.key).joined(separator: ", ")))")
-        }
-        if let zero = pairs.first(where: { $0.1 == 0 }) {
-            throw HydraError.invalidConfiguration("baseline value of \(zero.0.key) is 0: Δm divides by it")
         }
         return pairs
     }

@@ -13,7 +13,7 @@ public final class Trainer {
     public let optimizer: any Optimizer
     public let scheduler: LRScheduler?
     /// Optimizer steps taken.
-    public private(set) var globalStep = 0
+    public internal(set) var globalStep = 0
     /// Epochs completed.
     public internal(set) var epoch = 0
 

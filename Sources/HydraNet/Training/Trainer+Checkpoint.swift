@@ -1,0 +1,68 @@
+import Foundation
+import Torch
+import TorchNN
+
+extension Trainer {
+    /// Saves everything needed to resume: the model (`model.*`), the optimizer's moments and
+    /// learning rates (`optimizer.*`), the weighting method's state (`weighting.*`: UW's s,
+    /// DWA's history, FAMO's logits and Adam moments, Nash-MTL's α, …), and epoch, step and
+    /// scheduler position in the metadata. One safetensors file, written atomically.
+    public func saveTrainingState(to path: String) throws {
+        var entries: [(String, Tensor)] = model.stateDict().map { ("model.\($0.key)", $0.value) }
+        entries += optimizer.stateDict().map { ("optimizer.\($0.key)", $0.value) }
+        let weightingState: [String: Tensor]
+        switch weighting {
+        case let .loss(w): weightingState = w.stateDict()
+        case let .gradient(a, _): weightingState = a.stateDict()
+        }
+        entries += weightingState.sorted { $0.key < $1.key }.map { ("weighting.\($0.key)", $0.value.detached()) }
+        let metadata = [
+            Checkpoint.tasksKey: String(decoding: try JSONEncoder().encode(model.tasks), as: UTF8.self),
+            "hydranet.epoch": String(epoch), "hydranet.global_step": String(globalStep),
+            "hydranet.scheduler_step": String(scheduler?.stepCount ?? 0), "hydranet.weighting": weighting.name,
+            Checkpoint.formatKey: "pt",
+        ]
+        try SafeTensors.save(ordered: entries, metadata: metadata, to: path)
+    }
+
+    /// Restores a state saved by ``saveTrainingState(to:)`` into this trainer (same tasks,
+    /// model layout, optimizer and weighting method). Training then continues the same
+    /// trajectory as an uninterrupted run.
+    public func loadTrainingState(from path: String) throws {
+        let archive = try SafeTensors.read(path)
+        let tasks = try Checkpoint.tasks(in: archive, path: path)
+        guard tasks.map(\.name) == model.tasks.map(\.name) else {
+            throw HydraError.checkpoint("\(path) has tasks \(tasks.map(\.name)), the trainer \(model.tasks.map(\.name))")
+        }
+        guard archive.metadata["hydranet.weighting"] == weighting.name else {
+            throw HydraError.checkpoint("\(path) was trained with '\(archive.metadata["hydranet.weighting"] ?? "?")', "
+                + "this trainer uses '\(weighting.name)'")
+        }
+        func int(_ key: String) throws -> Int {
+            guard let text = archive.metadata[key], let v = Int(text), v >= 0 else {
+                throw HydraError.checkpoint("\(path): metadata '\(key)' is missing or not a count")
+            }
+            return v
+        }
+        let (savedEpoch, savedStep, schedulerStep) = (try int("hydranet.epoch"), try int("hydranet.global_step"),
+                                                      try int("hydranet.scheduler_step"))
+        var modelState = StateDict(), optimizerState = StateDict()
+        var weightingState: [String: Tensor] = [:]
+        for name in archive.names {
+            let t = archive.tensors[name]!
+            if name.hasPrefix("model.") { modelState[String(name.dropFirst(6))] = t }
+            else if name.hasPrefix("optimizer.") { optimizerState[String(name.dropFirst(10))] = t }
+            else if name.hasPrefix("weighting.") { weightingState[String(name.dropFirst(10))] = t }
+        }
+        for t in tasks { model.updateTask(t) }
+        try model.loadStateDict(modelState, strict: true)
+        try optimizer.loadStateDict(optimizerState)
+        switch weighting {
+        case let .loss(w): try w.loadStateDict(weightingState)
+        case let .gradient(a, _): try a.loadStateDict(weightingState)
+        }
+        epoch = savedEpoch
+        globalStep = savedStep
+        scheduler?.resume(atStep: schedulerStep)
+    }
+}
