@@ -58,21 +58,38 @@ func fail(_ message: String) -> Never {
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+/// CPU seconds used by this process (all threads). Images per CPU-second is throughput per
+/// core, and unlike wall time it is not diluted when other processes share the cores.
+func cpuNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+struct Timing {
+    var wall: Double
+    var cpu: Double
+}
+
 func time<R>(_ body: () throws -> R) rethrows -> (R, Double) {
     let start = now()
     let r = try body()
     return (r, now() - start)
 }
 
-/// The fastest of `options.repeats` runs (the machine may be shared; the best run is the
-/// least disturbed one). Both sides are measured this way.
-func best<R>(_ body: () throws -> R) rethrows -> (R, Double) {
-    var result = try time(body)
-    for _ in 1..<options.repeats {
-        let again = try time(body)
-        if again.1 < result.1 { result = again }
+/// The best of `options.repeats` runs, separately for wall and CPU time (the machine may be
+/// shared; the best run is the least disturbed one). Both sides are measured this way.
+func best<R>(_ body: () throws -> R) rethrows -> (R, Timing) {
+    var result: R? = nil
+    var timing = Timing(wall: .infinity, cpu: .infinity)
+    for _ in 0..<options.repeats {
+        let (w0, c0) = (now(), cpuNow())
+        let r = try body()
+        let (w, c) = (now() - w0, cpuNow() - c0)
+        if w < timing.wall { result = r }
+        timing = Timing(wall: min(timing.wall, w), cpu: min(timing.cpu, c))
     }
-    return result
+    return (result!, timing)
 }
 
 /// Runs bench/pil_pipeline.py and decodes its JSON answer.
@@ -121,10 +138,11 @@ try dataset.files.map(\.path).joined(separator: "\n").write(toFile: listFile, at
 
 // Both sides read from the page cache: read every file once first.
 let (bytesRead, readTime) = try time { try dataset.files.reduce(0) { $0 + (try ImageCodec.readFile($1.path)).count } }
-print("HydraNet data benchmark: \(n) \(source) images (\(bytesRead / max(1, n)) bytes each on average), "
-    + "\(cores) cores, libtorch \(Torch.version), \(Torch.numThreads) intra-op threads")
-print("(files pre-read into the page cache in \(fmt(readTime, 2)) s; PIL runs in one process on one core; "
-    + "best of \(options.repeats) runs for HydraData, of \(min(2, options.repeats)) for PIL)")
+let averageBytes: Int = bytesRead / max(1, n)
+let pilRuns: Int = min(2, options.repeats)
+let readSeconds: String = fmt(readTime, 2)
+print("HydraNet data benchmark: \(n) \(source) images (\(averageBytes) bytes each on average), \(cores) cores, libtorch \(Torch.version), \(Torch.numThreads) intra-op threads")
+print("(files pre-read into the page cache in \(readSeconds) s; PIL runs in one process on one core; best of \(options.repeats) runs for HydraData, of \(pilRuns) for PIL)")
 
 var results: [[String: Any]] = []
 for size in options.sizes {
@@ -143,80 +161,86 @@ for size in options.sizes {
     var head = dataset
     head.files = Array(dataset.files.prefix(256))
     normalizeAll(try DecodedCache.decode(head, transform: transform, options: quiet))
-    let (cold, coldTime) = try best { () throws -> DecodedDataset in
+    let (cold, coldT) = try best { () throws -> DecodedDataset in
         let d = try DecodedCache.decode(dataset, transform: transform, options: quiet)
         normalizeAll(d)
         return d
     }
-    let exactTransform = ImageTransform(size: size, jpegScaling: .none)
-    let (_, exactTime) = try best { () throws -> Void in
-        normalizeAll(try DecodedCache.decode(dataset, transform: exactTransform, options: quiet))
-    }
-    let (_, singleTime) = try best { () throws -> Void in
+    let (_, singleT) = try best { () throws -> Void in
         normalizeAll(try DecodedCache.decode(dataset, transform: transform, options: DecodeOptions(progress: .never, threads: 1)))
     }
+    let (_, exactT) = try best { () throws -> Void in
+        normalizeAll(try DecodedCache.decode(dataset, transform: ImageTransform(size: size, jpegScaling: .none), options: quiet))
+    }
     // Cache: build (decode + write), then a warm load.
-    let cache = DecodedCache(directory: work + "/cache")
+    let cache = DecodedCache(directory: work + "/cache/\(size)")
     let (_, buildTime) = try time { try cache.load(dataset, transform: transform, options: quiet) }
-    let (warm, warmLoad) = try time { try cache.load(dataset, transform: transform, options: quiet) }
+    let (warm, warmT) = try best { try cache.load(dataset, transform: transform, options: quiet) }
     precondition(warm.cacheStatus.isHit && warm.images.equal(cold.images))
 
     // Warm epochs: batches from the in-memory dataset (synchronous cost, prefetch off).
-    func epochCost(_ aug: Augmentation?) throws -> Double {
+    func batchCost(_ aug: Augmentation?) throws -> Double {
         let loader = try DataLoader(warm, options: LoaderOptions(batchSize: options.batch, seed: 1, augmentation: aug,
                                                                  prefetch: false))
         _ = Array(loader.epoch(0).prefix(3))
-        let (count, t) = time { loader.epoch(1).reduce(0) { $0 + $1.count } }
+        let (count, t) = best { loader.epoch(1).reduce(0) { $0 + $1.count } }
         precondition(count == warm.count)
-        return t / Double(loader.batchCount)
+        return t.wall / Double(loader.batchCount)
     }
-    let plainBatch = try epochCost(nil)
-    let augBatch = try epochCost(.standard)
+    let plainBatch = try batchCost(nil)
+    let augBatch = try batchCost(.standard)
 
-    var line = "size \(size)x\(size): cold \(fmt(Double(n) / coldTime)) img/s on \(cores) cores "
-        + "(\(fmt(Double(n) / coldTime / Double(cores))) per core; 1 thread: \(fmt(Double(n) / singleTime)); "
-        + "without DCT scaling: \(fmt(Double(n) / exactTime)))"
-    line += "\n  cache build \(fmt(buildTime, 2)) s, warm load \(fmt(warmLoad, 3)) s "
-        + "(\(fmt(Double(n) / warmLoad)) img/s); warm batch of \(options.batch): \(fmt(plainBatch * 1e3, 2)) ms, "
-        + "with flip+crop+jitter \(fmt(augBatch * 1e3, 2)) ms"
     // Where one thread's time goes (first 2000 images).
     let sample = Array(dataset.files.prefix(2000))
-    let (blobs, readPhase) = try best { try sample.map { try ImageCodec.readFile($0.path) } }
-    let (_, hashPhase) = best { blobs.map { StableHash.bytes($0) } }
-    let (decodedSample, decodePhase) = try best { try blobs.map { try transform.decode($0) } }
-    let (resized, resizePhase) = best { transform.apply(decodedSample) }
-    let (_, normalizePhase) = best { Normalization.imagenet.apply(resized) }
-    let perImage = { (t: Double) in fmt(t / Double(sample.count) * 1e6, 1) }
-    line += "\n  one thread, µs per image: read \(perImage(readPhase)), hash \(perImage(hashPhase)), "
-        + "decode \(perImage(decodePhase)) (to \(decodedSample[0].width)x\(decodedSample[0].height)), "
-        + "resize \(perImage(resizePhase)), normalize \(perImage(normalizePhase))"
+    let (blobs, readT) = try best { try sample.map { try ImageCodec.readFile($0.path) } }
+    let (_, hashT) = best { blobs.map { StableHash.bytes($0) } }
+    let (decodedSample, decodeT) = try best { try blobs.map { try transform.decode($0) } }
+    let (resized, resizeT) = best { transform.apply(decodedSample) }
+    let (_, normalizeT) = best { Normalization.imagenet.apply(resized) }
+    let perSample = Double(sample.count)
+    func us(_ t: Timing) -> String { fmt(t.cpu / perSample * 1e6, 1) }
+    func rate(_ t: Double) -> Double { Double(n) / t }
+    let coldWall: String = fmt(rate(coldT.wall)), coldCPU: String = fmt(rate(coldT.cpu))
+    let singleWall: String = fmt(rate(singleT.wall)), exactWall: String = fmt(rate(exactT.wall))
+    let decodedSize: String = "\(decodedSample[0].width)x\(decodedSample[0].height)"
+    let build: String = fmt(buildTime, 2), warmLoad: String = fmt(warmT.wall, 3)
+    let plainMs: String = fmt(plainBatch * 1e3, 2), augMs: String = fmt(augBatch * 1e3, 2)
+    var out = "\nsize \(size)x\(size)\n"
+    out += "  HydraData cold (decode + resize + normalize, no cache): \(coldWall) img/s on \(cores) cores, \(coldCPU) img per CPU-second\n"
+    out += "    1 thread: \(singleWall) img/s; full-size decode (no DCT scaling): \(exactWall) img/s\n"
+    out += "    CPU µs per image (1 thread): read \(us(readT)), hash \(us(hashT)), decode \(us(decodeT)) (to \(decodedSize)), resize \(us(resizeT)), normalize \(us(normalizeT))\n"
+    out += "  cache: build \(build) s (decode + write), warm load \(warmLoad) s\n"
+    out += "  warm batch of \(options.batch): \(plainMs) ms; with flip + pad-crop + jitter \(augMs) ms\n"
     var record: [String: Any] = [
-        "size": size, "images": n, "cores": cores, "cold_images_per_s": Double(n) / coldTime,
-        "cold_images_per_s_1_thread": Double(n) / singleTime, "cold_exact_images_per_s": Double(n) / exactTime,
-        "cache_build_s": buildTime, "warm_load_s": warmLoad, "warm_batch_ms": plainBatch * 1e3,
-        "warm_batch_augmented_ms": augBatch * 1e3, "batch": options.batch,
+        "size": size, "images": n, "cores": cores, "cold_images_per_s": rate(coldT.wall),
+        "cold_images_per_cpu_s": rate(coldT.cpu), "cold_images_per_s_1_thread": rate(singleT.wall),
+        "cold_exact_images_per_s": rate(exactT.wall), "cache_build_s": buildTime, "warm_load_s": warmT.wall,
+        "warm_batch_ms": plainBatch * 1e3, "warm_batch_augmented_ms": augBatch * 1e3, "batch": options.batch,
     ]
     if !options.skipPython {
-        var pilRate = 0.0
+        var pilWall = 0.0, pilCPU = 0.0
         for _ in 0..<min(2, options.repeats) {
             let pil = try python(options, ["pil", listFile, String(size)])
-            pilRate = max(pilRate, pil["images"]! / pil["seconds"]!)
+            pilWall = max(pilWall, pil["images"]! / pil["seconds"]!)
+            pilCPU = max(pilCPU, pil["images"]! / pil["cpu_seconds"]!)
         }
         let step = try python(options, ["step", String(size), String(options.batch), String(cores)])["seconds_per_step"]!
-        let perCoreRatio = Double(n) / coldTime / Double(cores) / pilRate
-        line += "\n  PIL pipeline \(fmt(pilRate)) img/s on 1 core -> cold per-core ratio \(fmt(perCoreRatio, 1))x "
-            + "(goal ≥ 5x), all cores vs 1 PIL process \(fmt(Double(n) / coldTime / pilRate, 1))x, "
-            + "1 thread vs 1 PIL process \(fmt(Double(n) / singleTime / pilRate, 1))x"
-        line += "\n  PyTorch ResNet-18 training step (batch \(options.batch), \(cores) threads) \(fmt(step * 1e3, 1)) ms "
-            + "-> warm data cost \(fmt(100 * plainBatch / step, 2))% of a step, "
-            + "\(fmt(100 * augBatch / step, 2))% with augmentation (goal ≤ 5%)"
-        record["pil_images_per_s"] = pilRate
-        record["cold_per_core_ratio"] = perCoreRatio
+        let perCore: Double = rate(coldT.cpu) / pilCPU
+        let pilWallText: String = fmt(pilWall), pilCPUText: String = fmt(pilCPU), perCoreText: String = fmt(perCore, 1)
+        let oneThread: String = fmt(rate(singleT.wall) / pilWall, 1), allCores: String = fmt(rate(coldT.wall) / pilWall, 1)
+        let stepMs: String = fmt(step * 1e3, 1)
+        let plainShare: String = fmt(100 * plainBatch / step, 2), augShare: String = fmt(100 * augBatch / step, 2)
+        out += "  torchvision PIL pipeline (1 process): \(pilWallText) img/s, \(pilCPUText) img per CPU-second\n"
+        out += "  => per core (img per CPU-second): \(perCoreText)x PIL (goal ≥ 5x); wall: 1 thread vs 1 PIL process \(oneThread)x, \(cores) cores vs 1 PIL process \(allCores)x\n"
+        out += "  => PyTorch ResNet-18 training step (batch \(options.batch), \(cores) threads): \(stepMs) ms; warm data cost \(plainShare)% of a step, \(augShare)% with augmentation (goal ≤ 5%)"
+        record["pil_images_per_s"] = pilWall
+        record["pil_images_per_cpu_s"] = pilCPU
+        record["per_core_ratio"] = perCore
         record["step_ms"] = step * 1e3
         record["warm_data_fraction_of_step"] = plainBatch / step
         record["warm_augmented_data_fraction_of_step"] = augBatch / step
     }
-    print(line)
+    print(out)
     results.append(record)
 }
 for r in results {
