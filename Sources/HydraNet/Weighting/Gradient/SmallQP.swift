@@ -9,7 +9,11 @@ enum SmallQP {
     /// definite Q). Q must be symmetric positive semi-definite; a ridge of 1e-13·max Qᵢᵢ is
     /// added to the equality-constrained sub-problems so that a singular Q (linearly dependent
     /// gradients) still gives one of the minimisers. Returns a feasible point in every case.
-    static func boxQP(_ q: [[Double]], _ c: [Double], lower: [Double], total: Double? = nil) -> [Double] {
+    /// `start`, when given and feasible, warm-starts the method (its bounds at their limits form
+    /// the first active set), which makes a sequence of nearby problems cheap.
+    static func boxQP(_ q: [[Double]], _ c: [Double], lower: [Double], total: Double? = nil, start: [Double]? = nil)
+        -> [Double]
+    {
         let n = c.count
         guard n > 0 else { return [] }
         var scale = 0.0
@@ -25,6 +29,13 @@ enum SmallQP {
         } else {
             x = lower
             active = [Bool](repeating: true, count: n)
+        }
+        if let start, start.count == n, start.allFinite, zip(start, lower).allSatisfy({ $0 >= $1 }),
+           total == nil || abs(start.reduce(0, +) - total!) <= 1e-12 * max(1, abs(total!))
+        {
+            x = start
+            for i in 0..<n { active[i] = x[i] == lower[i] }
+            if total != nil, active.allSatisfy({ $0 }) { active[0] = false }
         }
         let maxIterations = 50 * (n + 2)
         for _ in 0..<maxIterations {
@@ -80,8 +91,8 @@ enum SmallQP {
     }
 
     /// argmin over the probability simplex of ½wᵀQw + cᵀw (exact, by ``boxQP``).
-    static func simplexQP(_ q: [[Double]], _ c: [Double]) -> [Double] {
-        boxQP(q, c, lower: SmallLinalg.zeros(c.count), total: 1)
+    static func simplexQP(_ q: [[Double]], _ c: [Double], start: [Double]? = nil) -> [Double] {
+        boxQP(q, c, lower: SmallLinalg.zeros(c.count), total: 1, start: start)
     }
 
     /// MGDA's Frank–Wolfe solver of min_{w∈Δ} wᵀGw (Sener & Koltun 2018, Algorithm 2), as
@@ -118,7 +129,12 @@ enum SmallQP {
         let ones = [Double](repeating: 1 / Double(n), count: n)
         let b = SmallLinalg.matvec(g, ones)
         let phi = c * max(SmallLinalg.quadratic(g, ones), 0).squareRoot()
-        func w(_ kappa: Double) -> [Double] { simplexQP(g, b.map { $0 * kappa }) }
+        var last: [Double]? = nil
+        func w(_ kappa: Double) -> [Double] {
+            let solution = simplexQP(g, b.map { $0 * kappa }, start: last)  // warm start from the previous κ
+            last = solution
+            return solution
+        }
         func norm(_ w: [Double]) -> Double { max(SmallLinalg.quadratic(g, w), 0).squareRoot() }
         guard phi > 0, phi.isFinite else {
             let w0 = simplexQP(SmallLinalg.zeros(n, n), b)
