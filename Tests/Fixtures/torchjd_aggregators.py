@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 from torchjd.aggregation import (
-    IMTLG, MGDA, PCD, AlignedMTL, AlignedMTLWeighting, CAGrad, CAGradWeighting, ConFIG, Constant,
+    IMTLG, MGDA, PCD, CRMOGMWeighting, GramianWeightedAggregator, AlignedMTL, AlignedMTLWeighting, CAGrad, CAGradWeighting, ConFIG, Constant,
     DualProj, DualProjWeighting, ExcessMTL, FairGrad, FairGradWeighting, GradVac, GradVacWeighting,
     IMTLGWeighting, Krum, KrumWeighting, Mean, MGDAWeighting, NashMTL, PCGrad, PCGradWeighting,
     Sum, TrimmedMean, UPGrad, UPGradWeighting,
@@ -169,6 +169,8 @@ for name, make, t, p in [
     ("excess_mtl_warmup", lambda: ExcessMTL(n_warmup_steps=2), 3, 6),
     ("pcd", lambda: PCD(), 3, 6),
     ("pcd_tau", lambda: PCD(tau=0.3, beta=0.9), 4, 6),
+    ("crmogm_upgrad", lambda: GramianWeightedAggregator(CRMOGMWeighting(UPGradWeighting())), 3, 6),
+    ("crmogm_mgda", lambda: GramianWeightedAggregator(CRMOGMWeighting(MGDAWeighting(), alpha=0.5)), 3, 6),
 ]:
     agg = make()
     weighting = make()

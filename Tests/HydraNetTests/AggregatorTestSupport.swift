@@ -28,6 +28,7 @@ enum AggregatorTesting {
     /// Every aggregator with its defaults (fresh instances), by name.
     static func all(seed: UInt64 = 0) -> [any GradientAggregator] {
         GradientAggregators.names.map { try! GradientAggregators.make($0, seed: seed) }
-            + [ConstantAggregator(weights: [0.5] + (1..<64).map { Double($0) })]
+            + [ConstantAggregator(weights: [0.5] + (1..<64).map { Double($0) }),
+               CRMOGMAggregator(wrapping: UPGradAggregator())]
     }
 }

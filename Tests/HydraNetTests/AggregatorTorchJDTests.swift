@@ -140,6 +140,8 @@ struct AggregatorTorchJDTests {
             ("excess_mtl_warmup", ExcessMTLAggregator(warmupSteps: 2), 1e-7),
             ("pcd", PCDAggregator(), 1e-7),
             ("pcd_tau", PCDAggregator(tau: 0.3, beta: 0.9), 1e-7),
+            ("crmogm_upgrad", CRMOGMAggregator(wrapping: UPGradAggregator()), 1e-6),
+            ("crmogm_mgda", CRMOGMAggregator(wrapping: MGDAAggregator(), alpha: 0.5), 1e-7),
         ]
         for (name, aggregator, tolerance) in runs {
             for s in 0..<4 {

@@ -10,7 +10,10 @@ public enum GradientAggregators {
     ]
 
     /// A new aggregator with the paper's defaults; randomised ones are seeded with `seed`.
-    /// Throws for an unknown name (``ConstantAggregator`` needs its weights: build it directly).
+    /// `mgda-ub` and `aligned-mtl-ub` name the same aggregators as `mgda` and `aligned-mtl`: the
+    /// "UB" variants are those methods run on the features gradient source. Throws for an unknown
+    /// name (``ConstantAggregator`` needs its weights and ``CRMOGMAggregator`` a method to wrap:
+    /// build those directly).
     public static func make(_ name: String, seed: UInt64 = 0) throws -> any GradientAggregator {
         switch name.lowercased().replacingOccurrences(of: "_", with: "-") {
         case "mean": MeanAggregator()
