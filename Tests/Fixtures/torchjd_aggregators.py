@@ -16,7 +16,8 @@ Keys (k = case index):
                                   max |alpha_i (G alpha)_i - 1| < 1e-5 (the fixed point it converges
                                   to: the official code's ||G||_F normalisation cancels out)
   c{k}/fairgrad/residual          max_i |w_i^(1/a) (G w)_i - 1| of scipy's least-squares solution
-  seq/{name}/J{s}, seq/{name}/{s}/update|weights   stateful aggregators over 4 steps
+  seq/{name}/J{s}, seq/{name}/{s}/update|weights   stateful aggregators (GradVac, ExcessMTL, PCD,
+                                  CR-MOGM around UPGrad and MGDA) over 4 steps
 Metadata: "cases" (the count) and "kind.{k}" (what kind of Jacobian case k is).
 """
 import sys
