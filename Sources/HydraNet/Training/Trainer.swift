@@ -185,52 +185,14 @@ public final class Trainer {
                           labelled: [])
     }
 
-    /// Pairwise cosines and the condition number (largest/smallest eigenvalue) of the Gram
-    /// matrix of the rows, by task index.
+    /// Pairwise cosines (by task index) and the condition number of the Gram matrix of the
+    /// rows (present tasks only).
     static func gramStatistics(_ jacobian: Tensor, _ tasks: [Int], taskCount: Int) -> ([[Double?]], Double) {
-        let j = jacobian.to(dtype: .float64)
-        let g = withNoGrad { j.matmul(j.T) }.scalars(as: Double.self)
-        let n = tasks.count
+        let geometry = GradientGeometry(jacobian: jacobian)
         var cos = [[Double?]](repeating: [Double?](repeating: nil, count: taskCount), count: taskCount)
-        for a in 0..<n {
-            for b in 0..<n {
-                let d = (g[a * n + a] * g[b * n + b]).squareRoot()
-                cos[tasks[a]][tasks[b]] = d > 0 ? g[a * n + b] / d : 0
-            }
+        for (a, ta) in tasks.enumerated() {
+            for (b, tb) in tasks.enumerated() { cos[ta][tb] = geometry.cosines[a][b] }
         }
-        let eig = SymmetricEigen.values(g, n: n)
-        let hi = eig.max() ?? 0, lo = eig.min() ?? 0
-        return (cos, lo > 0 ? hi / lo : .infinity)
-    }
-}
-
-/// Eigenvalues of a small symmetric matrix (cyclic Jacobi rotations), for reports.
-enum SymmetricEigen {
-    static func values(_ flat: [Double], n: Int) -> [Double] {
-        var a = (0..<n).map { i in (0..<n).map { flat[i * n + $0] } }
-        for _ in 0..<100 {
-            var off = 0.0
-            for p in 0..<n { for q in (p + 1)..<n where q < n { off += a[p][q] * a[p][q] } }
-            if off < 1e-30 { break }
-            for p in 0..<n {
-                for q in (p + 1)..<n where q < n {
-                    guard Swift.abs(a[p][q]) > 1e-300 else { continue }
-                    let theta = (a[q][q] - a[p][p]) / (2 * a[p][q])
-                    let t = (theta >= 0 ? 1 : -1) / (Swift.abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<n {
-                        let akp = a[k][p], akq = a[k][q]
-                        a[k][p] = c * akp - s * akq
-                        a[k][q] = s * akp + c * akq
-                    }
-                    for k in 0..<n {
-                        let apk = a[p][k], aqk = a[q][k]
-                        a[p][k] = c * apk - s * aqk
-                        a[q][k] = s * apk + c * aqk
-                    }
-                }
-            }
-        }
-        return (0..<n).map { a[$0][$0] }
+        return (cos, geometry.conditionNumber)
     }
 }
