@@ -32,19 +32,37 @@ let batch = Batch(images: images,
                   masks: Array(repeating: Tensor.ones([batchSize], dtype: .bool), count: 3),
                   indices: Array(0..<batchSize))
 
-/// Median seconds per step of `method` with `source`.
-func measure(_ method: String, _ source: GradientSource?) throws -> Double {
+func makeTrainer(_ method: String, _ source: GradientSource?) throws -> Trainer {
     Torch.manualSeed(0)
     let model = try HydraNetModel(backbone: ResNet(depth: .resnet18, numClasses: nil), tasks: tasks)
     let weighting = try WeightingFactory.make(method, tasks: tasks, source: source, seed: 0)
-    let trainer = try Trainer(model: model, weighting: weighting, configuration: TrainingConfiguration())
-    var times: [Double] = []
+    return try Trainer(model: model, weighting: weighting, configuration: TrainingConfiguration())
+}
+
+func timed(_ trainer: Trainer) throws -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try trainer.step(batch, columns: [0, 1, 2])
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// Steps of `method` interleaved with steps of equal weighting, so that both see the same
+/// machine load: returns (median s/step of the method, median of the per-pair ratios).
+let reference = try makeTrainer("equal", nil)
+for _ in 0..<2 { _ = try timed(reference) }
+@MainActor func measure(_ method: String, _ source: GradientSource?) throws -> (seconds: Double, ratio: Double) {
+    let trainer = try makeTrainer(method, source)
+    var times: [Double] = [], ratios: [Double] = []
     for i in 0..<(steps + 2) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try trainer.step(batch, columns: [0, 1, 2])
-        if i >= 2 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        let e = try timed(reference)
+        let t = try timed(trainer)
+        if i >= 2 {
+            times.append(t)
+            ratios.append(t / e)
+        }
     }
-    return times.sorted()[times.count / 2]
+    return (median(times), median(ratios))
 }
 
 func pytorchStep() -> Double? {
@@ -65,10 +83,14 @@ func pytorchStep() -> Double? {
     return object["seconds_per_step"]
 }
 
-print("HydraNet ResNet-18, \(size)×\(size), batch \(batchSize), \(threads) threads, median of \(steps) steps")
-let equal = try measure("equal", nil)
+print("HydraNet ResNet-18, \(size)×\(size), batch \(batchSize), \(threads) threads, median of \(steps) steps;")
+print("each method's steps are interleaved with equal-weighting steps and the ratio is the median per-pair ratio")
+var equalTimes: [Double] = []
+for _ in 0..<steps { equalTimes.append(try timed(reference)) }
+let equal = median(equalTimes)
 if let torch = pytorchStep() {
-    print(String(format: "equal weighting: HydraNet %.3f s/step, PyTorch %.3f s/step (ratio %.2f)", equal, torch, equal / torch))
+    print(String(format: "equal weighting: HydraNet %.3f s/step, PyTorch %.3f s/step (HydraNet/PyTorch %.2f)", equal, torch,
+                 equal / torch))
 } else {
     print(String(format: "equal weighting: HydraNet %.3f s/step (PyTorch reference unavailable: run scripts/setup --test)", equal))
 }
@@ -77,12 +99,12 @@ print("| method | mode | s/step | × equal |")
 print("|---|---|---|---|")
 print(String(format: "| equal | losses | %.3f | 1.00 |", equal))
 for m in lossMethods.dropFirst() where requested?.contains(m) ?? true {
-    let t = try measure(m, nil)
-    print(String(format: "| %@ | losses | %.3f | %.2f |", m, t, t / equal))
+    let r = try measure(m, nil)
+    print(String(format: "| %@ | losses | %.3f | %.2f |", m, r.seconds, r.ratio))
 }
 for m in gradientMethods where requested?.contains(m) ?? true {
     for source in [GradientSource.exact, .features] {
-        let t = try measure(m, source)
-        print(String(format: "| %@ | %@ | %.3f | %.2f |", m, source.rawValue, t, t / equal))
+        let r = try measure(m, source)
+        print(String(format: "| %@ | %@ | %.3f | %.2f |", m, source.rawValue, r.seconds, r.ratio))
     }
 }
