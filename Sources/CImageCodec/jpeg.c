@@ -66,7 +66,7 @@ void hd_free(void *p) { free(p); }
 
 // Adobe-polarity CMYK (as stored by Photoshop and PIL) to RGB, exactly as PIL's
 // "CMYK;I" unpacking followed by convert('RGB').
-static void hd_cmyk_row_to_rgb(const unsigned char *in, unsigned char *out, int width) {
+static void hd_cmyk_row_to_rgb(const unsigned char *in, unsigned char *out, int width, int channels) {
   for (int x = 0; x < width; x++) {
     int c = 255 - in[0], m = 255 - in[1], y = 255 - in[2], k = 255 - in[3];
     int nk = 255 - k, tmp;
@@ -78,8 +78,9 @@ static void hd_cmyk_row_to_rgb(const unsigned char *in, unsigned char *out, int 
     out[0] = (unsigned char)(r < 0 ? 0 : r > 255 ? 255 : r);
     out[1] = (unsigned char)(g < 0 ? 0 : g > 255 ? 255 : g);
     out[2] = (unsigned char)(b < 0 ? 0 : b > 255 ? 255 : b);
+    if (channels == 4) out[3] = 255;
     in += 4;
-    out += 3;
+    out += channels;
   }
 }
 
@@ -107,8 +108,8 @@ static void hd_choose_scale(struct jpeg_decompress_struct *cinfo, int min_w, int
 }
 
 int hd_jpeg_decode(const unsigned char *data, size_t len, int min_width, int min_height, int scaling,
-                   uint64_t max_pixels, hd_image *out, char *msg, size_t msg_len) {
-  if (!out || (!data && len > 0)) {
+                   int channels, uint64_t max_pixels, hd_image *out, char *msg, size_t msg_len) {
+  if (!out || (!data && len > 0) || (channels != 3 && channels != 4)) {
     hd_set_message(msg, msg_len, "invalid argument");
     return HD_ERR_ARGUMENT;
   }
@@ -148,17 +149,17 @@ int hd_jpeg_decode(const unsigned char *data, size_t len, int min_width, int min
     return HD_ERR_TOO_LARGE;
   }
   int cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
-  cinfo->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+  cinfo->out_color_space = cmyk ? JCS_CMYK : channels == 4 ? JCS_EXT_RGBX : JCS_RGB;
   hd_choose_scale(cinfo, min_width, min_height, scaling);
   jpeg_start_decompress(cinfo);
 
   int w = (int)cinfo->output_width, h = (int)cinfo->output_height;
-  if (cinfo->output_components != (cmyk ? 4 : 3)) {
+  if (cinfo->output_components != (cmyk ? 4 : channels)) {
     snprintf(st->err.message, sizeof st->err.message, "unsupported JPEG colour layout (%d components)",
              cinfo->output_components);
     longjmp(st->err.jump, 1);
   }
-  st->pixels = (unsigned char *)malloc((size_t)w * (size_t)h * 3);
+  st->pixels = (unsigned char *)malloc((size_t)w * (size_t)h * (size_t)channels);
   if (cmyk) st->row = (unsigned char *)malloc((size_t)w * 4);
   if (!st->pixels || (cmyk && !st->row)) {
     snprintf(st->err.message, sizeof st->err.message, "out of memory for a %dx%d image", w, h);
@@ -169,12 +170,12 @@ int hd_jpeg_decode(const unsigned char *data, size_t len, int min_width, int min
     if (cmyk) {
       JSAMPROW rows[1] = {st->row};
       jpeg_read_scanlines(cinfo, rows, 1);
-      hd_cmyk_row_to_rgb(st->row, st->pixels + (size_t)y * (size_t)w * 3, w);
+      hd_cmyk_row_to_rgb(st->row, st->pixels + (size_t)y * (size_t)w * (size_t)channels, w, channels);
     } else {
       JSAMPROW rows[16];
       unsigned int n = cinfo->output_height - y;
       if (n > 16) n = 16;
-      for (unsigned int i = 0; i < n; i++) rows[i] = st->pixels + (size_t)(y + i) * (size_t)w * 3;
+      for (unsigned int i = 0; i < n; i++) rows[i] = st->pixels + (size_t)(y + i) * (size_t)w * (size_t)channels;
       jpeg_read_scanlines(cinfo, rows, n);
     }
   }
@@ -185,6 +186,7 @@ int hd_jpeg_decode(const unsigned char *data, size_t len, int min_width, int min
   out->source_height = (int)cinfo->image_height;
   out->source_channels = cinfo->num_components;
   out->warnings = st->err.warnings;
+  out->channels = channels;
   out->pixels = st->pixels;
   jpeg_destroy_decompress(cinfo);
   free(st->row);

@@ -42,9 +42,9 @@ static void hd_png_read(png_structp png, png_bytep out, size_t n) {
   st->pos += n;
 }
 
-int hd_png_decode(const unsigned char *data, size_t len, uint64_t max_pixels, hd_image *out, char *msg,
-                  size_t msg_len) {
-  if (!out || (!data && len > 0)) {
+int hd_png_decode(const unsigned char *data, size_t len, int channels, uint64_t max_pixels, hd_image *out,
+                  char *msg, size_t msg_len) {
+  if (!out || (!data && len > 0) || (channels != 3 && channels != 4)) {
     if (msg && msg_len) snprintf(msg, msg_len, "invalid argument");
     return HD_ERR_ARGUMENT;
   }
@@ -94,21 +94,22 @@ int hd_png_decode(const unsigned char *data, size_t len, uint64_t max_pixels, hd
   png_set_strip_16(png);     // 16 -> 8 bits: the high byte, as PIL does for RGB
   png_set_strip_alpha(png);  // alpha dropped, not composited (PIL's convert('RGB'))
   png_set_gray_to_rgb(png);
+  if (channels == 4) png_set_filler(png, 0xFF, PNG_FILLER_AFTER);
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
-  if (png_get_channels(png, info) != 3 || png_get_bit_depth(png, info) != 8 ||
-      png_get_rowbytes(png, info) != (size_t)w * 3) {
+  if (png_get_channels(png, info) != channels || png_get_bit_depth(png, info) != 8 ||
+      png_get_rowbytes(png, info) != (size_t)w * (size_t)channels) {
     snprintf(st->message, sizeof st->message, "unsupported PNG layout (colour type %d, %d bits)", color_type,
              bit_depth);
     png_longjmp(png, 1);
   }
-  st->pixels = (unsigned char *)malloc((size_t)w * (size_t)h * 3);
+  st->pixels = (unsigned char *)malloc((size_t)w * (size_t)h * (size_t)channels);
   st->rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)h);
   if (!st->pixels || !st->rows) {
     snprintf(st->message, sizeof st->message, "out of memory for a %ux%u image", (unsigned)w, (unsigned)h);
     png_longjmp(png, 1);
   }
-  for (png_uint_32 y = 0; y < h; y++) st->rows[y] = st->pixels + (size_t)y * (size_t)w * 3;
+  for (png_uint_32 y = 0; y < h; y++) st->rows[y] = st->pixels + (size_t)y * (size_t)w * (size_t)channels;
   png_read_image(png, st->rows);
   // The trailing chunks (after the image data) are not read: an image whose data is complete
   // decodes even if IEND is missing, as with PIL.
@@ -118,6 +119,7 @@ int hd_png_decode(const unsigned char *data, size_t len, uint64_t max_pixels, hd
   out->source_height = (int)h;
   out->source_channels = source_channels;
   out->warnings = st->warnings;
+  out->channels = channels;
   out->pixels = st->pixels;
   png_destroy_read_struct(&png, &info, NULL);
   free(st->rows);

@@ -32,6 +32,18 @@ void ct_manual_seed(uint64_t seed) {
   } catch (...) {}
   ct_cuda_manual_seed_all(seed);
 }
+ct_tensor ct_get_rng_state(void) {
+  CT_GUARD(return nullptr;,
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      return wrap(gen.get_state());)
+}
+int ct_set_rng_state(ct_tensor state) {
+  CT_STATUS(
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(T(state));)
+}
 void ct_cuda_manual_seed_all(uint64_t seed) {
   if (!cuda_available()) return;
   try {

@@ -164,7 +164,7 @@ public struct DecodedCache: Sendable {
                     progress.advance()
                 }
             }
-            var images: [RGBImage] = []
+            var images: [PixelBuffer] = []
             for j in 0..<(end - start) {
                 switch slots.get(j) {
                 case let .success(image, hash):
@@ -181,7 +181,7 @@ public struct DecodedCache: Sendable {
                     break
                 }
             }
-            if !images.isEmpty { chunks.append(transform.apply(images)) }
+            if !images.isEmpty { chunks.append(transform.apply(pixels: images)) }
             start = end
         }
         progress.finish()
@@ -206,7 +206,7 @@ public struct DecodedCache: Sendable {
     }
 
     enum DecodeResult {
-        case success(RGBImage, UInt64)
+        case success(PixelBuffer, UInt64)
         case failure(DataError)
     }
 
@@ -214,7 +214,7 @@ public struct DecodedCache: Sendable {
         do {
             let bytes = try ImageCodec.readFile(file.path)
             let hash = StableHash.bytes(bytes)
-            return .success(try transform.decode(bytes, path: file.path), hash)
+            return .success(try transform.decodePixels(bytes, path: file.path), hash)
         } catch let error as DataError {
             return .failure(error)
         } catch {

@@ -39,6 +39,19 @@ public struct RGBImage: Sendable, Equatable {
     }
 }
 
+/// Decoded pixels with 3 (RGB) or 4 (RGBX, X = 255) bytes per pixel, row-major HWC: what
+/// ``ImageTransform/decodePixels(_:path:)`` produces for ``ImageTransform/apply(pixels:)``,
+/// the batch path the decoded cache uses (RGBX lets libtorch's uint8 resize skip repacking).
+public struct PixelBuffer: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var pixels: [UInt8]
+    /// The size in the file, before DCT scaling.
+    public var sourceWidth: Int
+    public var sourceHeight: Int
+}
+
 /// The file formats the decoder reads, told apart by their signature bytes.
 public enum ImageFormat: String, Sendable, Codable {
     case jpeg, png
@@ -141,6 +154,16 @@ public enum ImageCodec {
     public static func decode(_ bytes: UnsafeRawBufferPointer, path: String = "<memory>",
                               minimumSize: (width: Int, height: Int)? = nil, scaling: JPEGScaling = .powerOfTwo,
                               maxPixels: Int = ImageCodec.defaultMaxPixels) throws -> RGBImage {
+        let p = try decodePixels(bytes, path: path, minimumSize: minimumSize, scaling: scaling, maxPixels: maxPixels,
+                                 channels: 3)
+        return RGBImage(width: p.width, height: p.height, pixels: p.pixels, sourceWidth: p.sourceWidth,
+                        sourceHeight: p.sourceHeight)
+    }
+
+    /// Decodes to 3 (RGB) or 4 (RGBX, X = 255) bytes per pixel. RGBX lets libtorch's uint8
+    /// antialiased resize run without repacking pixels (about a third faster).
+    static func decodePixels(_ bytes: UnsafeRawBufferPointer, path: String, minimumSize: (width: Int, height: Int)?,
+                             scaling: JPEGScaling, maxPixels: Int, channels: Int) throws -> PixelBuffer {
         guard bytes.count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw DataError.emptyFile(path: path)
         }
@@ -153,10 +176,11 @@ public enum ImageCodec {
             switch format {
             case .jpeg:
                 hd_jpeg_decode(base, bytes.count, Int32(clamping: minimumSize?.width ?? 0),
-                               Int32(clamping: minimumSize?.height ?? 0), scaling.code, UInt64(max(0, maxPixels)),
-                               &image, msg.baseAddress, msg.count)
+                               Int32(clamping: minimumSize?.height ?? 0), scaling.code, Int32(channels),
+                               UInt64(max(0, maxPixels)), &image, msg.baseAddress, msg.count)
             case .png:
-                hd_png_decode(base, bytes.count, UInt64(max(0, maxPixels)), &image, msg.baseAddress, msg.count)
+                hd_png_decode(base, bytes.count, Int32(channels), UInt64(max(0, maxPixels)), &image, msg.baseAddress,
+                              msg.count)
             }
         }
         let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -169,9 +193,9 @@ public enum ImageCodec {
         }
         defer { hd_free(pixels) }
         let w = Int(image.width), h = Int(image.height)
-        let copy = [UInt8](UnsafeBufferPointer(start: pixels, count: w * h * 3))
-        return RGBImage(width: w, height: h, pixels: copy, sourceWidth: Int(image.source_width),
-                        sourceHeight: Int(image.source_height))
+        let copy = [UInt8](UnsafeBufferPointer(start: pixels, count: w * h * channels))
+        return PixelBuffer(width: w, height: h, channels: channels, pixels: copy, sourceWidth: Int(image.source_width),
+                           sourceHeight: Int(image.source_height))
     }
 
     /// Reads and decodes an image file (see ``decode(_:path:minimumSize:scaling:maxPixels:)-([UInt8],_,_,_,_)``).

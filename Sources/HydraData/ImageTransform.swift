@@ -88,13 +88,30 @@ public struct ImageTransform: Sendable, Hashable, Codable, CustomStringConvertib
 
     /// Decoded images as one uint8 N×3×H×W tensor. Images of equal size are resized together.
     public func apply(_ images: [RGBImage]) -> Tensor {
+        apply(pixels: images.map {
+            PixelBuffer(width: $0.width, height: $0.height, channels: 3, pixels: $0.pixels, sourceWidth: $0.sourceWidth,
+                        sourceHeight: $0.sourceHeight)
+        })
+    }
+
+    /// Decodes image bytes to RGBX for ``apply(pixels:)`` (the decoded cache's fast path).
+    public func decodePixels(_ bytes: [UInt8], path: String) throws -> PixelBuffer {
+        try bytes.withUnsafeBytes {
+            try ImageCodec.decodePixels($0, path: path, minimumSize: (width, height), scaling: jpegScaling,
+                                        maxPixels: maxPixels, channels: 4)
+        }
+    }
+
+    /// RGB or RGBX buffers as one uint8 N×3×H×W tensor (the padding channel is dropped after
+    /// resizing; resizing treats channels independently, so the values are the same).
+    public func apply(pixels images: [PixelBuffer]) -> Tensor {
         if images.isEmpty { return Tensor.zeros([0, 3, height, width], dtype: .uint8) }
-        struct GroupKey: Hashable { let w, h, rw, rh: Int }
+        struct GroupKey: Hashable { let w, h, c, rw, rh: Int }
         var groups: [GroupKey: [Int]] = [:]
         var order: [GroupKey] = []
         for (i, image) in images.enumerated() {
             let r = resizedSize(sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight)
-            let key = GroupKey(w: image.width, h: image.height, rw: r.width, rh: r.height)
+            let key = GroupKey(w: image.width, h: image.height, c: image.channels, rw: r.width, rh: r.height)
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(i)
         }
@@ -102,12 +119,12 @@ public struct ImageTransform: Sendable, Hashable, Codable, CustomStringConvertib
         for key in order {
             let members = groups[key]!
             var buffer = [UInt8]()
-            buffer.reserveCapacity(members.count * key.w * key.h * 3)
+            buffer.reserveCapacity(members.count * key.w * key.h * key.c)
             for i in members { buffer.append(contentsOf: images[i].pixels) }
             let nhwc = buffer.withUnsafeBytes { raw in
-                try! Tensor(bytes: raw, shape: [members.count, key.h, key.w, 3], dtype: .uint8)
+                try! Tensor(bytes: raw, shape: [members.count, key.h, key.w, key.c], dtype: .uint8)
             }
-            var x = nhwc.permuted(0, 3, 1, 2)  // N×3×H×W view, channels-last in memory
+            var x = nhwc.permuted(0, 3, 1, 2)  // N×C×H×W view, channels-last in memory
             if key.w != key.rw || key.h != key.rh {
                 x = Functional.interpolate(x, size: (key.rh, key.rw), mode: .bilinear, alignCorners: false,
                                            antialias: true)
@@ -118,6 +135,7 @@ public struct ImageTransform: Sendable, Hashable, Codable, CustomStringConvertib
                 let left = Int((Double(key.rw - width) / 2).rounded(.toNearestOrEven))
                 x = x.narrow(dim: 2, start: top, length: height).narrow(dim: 3, start: left, length: width)
             }
+            if key.c != 3 { x = x.narrow(dim: 1, start: 0, length: 3) }
             results.append((members, x.contiguous()))
         }
         if results.count == 1 { return results[0].tensor }

@@ -9,6 +9,16 @@ public enum Torch {
     /// the same seed gives the same `rand`/`randn`/`randperm` values as Python.
     public static func manualSeed(_ seed: UInt64) { ct_manual_seed(seed) }
 
+    /// The CPU generator's state (`torch.get_rng_state()`), a uint8 tensor; restore it with
+    /// ``setRNGState(_:)`` to replay the same random draws (dropout, init, randn).
+    public static func rngState() -> Tensor { checked("rngState", ct_get_rng_state()) }
+
+    /// Restores a state from ``rngState()``.
+    /// - Throws: `TorchError.libtorch` if the tensor is not a valid generator state.
+    public static func setRNGState(_ state: Tensor) throws {
+        try tryCheck("setRNGState", ct_set_rng_state(state.handle))
+    }
+
     /// Threads used inside one op (`torch.get_num_threads` / `set_num_threads`).
     public static var numThreads: Int {
         get { Int(ct_get_num_threads()) }

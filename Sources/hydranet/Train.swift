@@ -29,6 +29,12 @@ struct Train: ParsableCommand {
     @Option(help: "torchvision weights for the backbone (.pth or .safetensors).")
     var pretrained: String?
 
+    @Flag(help: "Train only the heads: the backbone stays fixed.")
+    var freezeBackbone = false
+
+    @Option(help: "Heads to keep fixed, comma-separated (e.g. fine-tune one head at a time).")
+    var freezeHeads: String?
+
     @Option(help: "Weighting method: \(WeightingFactory.allNames.joined(separator: ", ")).")
     var weighting = "uncertainty"
 
@@ -82,6 +88,8 @@ struct Train: ParsableCommand {
         c.backbone = kind
         c.smallImageStem = smallStem
         c.pretrainedWeights = pretrained
+        c.freezeBackbone = freezeBackbone
+        c.frozenHeads = freezeHeads.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
         c.weighting = weighting
         if let gradientSource {
             guard let source = GradientSource(rawValue: gradientSource) else {
@@ -112,11 +120,12 @@ struct Train: ParsableCommand {
         c.schedule = scheduleKind
         do {
             try c.validate()
-            print(engineSummary(device: device))
-            let run = try ExperimentRun(c)
-            try run.run()
         } catch let error as HydraError {
             throw ValidationError(error.description)
         }
+        print(engineSummary(device: device))
+        // Errors from here on (data, training) are reported as they are, without usage text.
+        let run = try ExperimentRun(c)
+        try run.run()
     }
 }

@@ -52,6 +52,25 @@ struct ParityTests {
         }
     }
 
+    @Test("the decoded cache's RGBX fast path equals the RGB path for every format, size and mode")
+    func cachePathEqualsRGBPath() throws {
+        let ref = try PythonReference.fixture("image_formats")
+        let folder = temporaryFolder()
+        for (i, name) in Self.formatCases.enumerated() {
+            let ext = name.hasPrefix("png") ? "png" : "jpg"
+            try write(bytes(of: ref["file.\(name)"]!), to: "\(folder)/\(20 + i)_0_0_20170101000000\(100 + i).\(ext)")
+        }
+        let ds = try UTKFace.load(folder: folder)
+        #expect(ds.count == Self.formatCases.count)
+        for t in [ImageTransform(size: 32), ImageTransform(size: 64), ImageTransform(size: 20, jpegScaling: .anyEighth),
+                  ImageTransform(height: 24, width: 40, resizeMode: .shorterSideThenCenterCrop, jpegScaling: .none)] {
+            let cached = try DecodedCache.decode(ds, transform: t, options: DecodeOptions(progress: .never, chunkSize: 5))
+            #expect(cached.skipped.isEmpty)
+            let direct = t.apply(try ds.files.map { try t.decode(file: $0.path) })
+            #expect(cached.images.equal(direct), "\(t): \(differences(cached.images, direct))")
+        }
+    }
+
     @Test("DCT scaling picks the smallest allowed scale that keeps the target size")
     func dctScaleChoice() throws {
         let ref = try PythonReference.fixture("image_formats")

@@ -115,10 +115,72 @@ struct TrainerTests {
         default: .gradient(InverseNormAggregator(), source: .features)
         }
         let trainer = try Trainer(model: model, weighting: weighting, configuration: Self.config())
-        let headBefore = model.heads["c"]!.stateDict()
+        let headBefore = Dictionary(uniqueKeysWithValues: model.heads["c"]!.stateDict().map { ($0.key, $0.value.clone()) })
         let r = try trainer.step(Self.batch(rows: 6, inputs: 12, missing: true), columns: [0, 1, 2])
         #expect(r.losses[1] == nil && r.weights[1] == nil)
         for p in model.parameters() { #expect(p.isFinite().all().item() == 1) }
         for (k, v) in model.heads["c"]!.stateDict() { #expect(v.equal(headBefore[k]!), "head c changed: \(k)") }
+    }
+}
+
+@Suite("trainer input checks and freezing")
+struct TrainerInputTests {
+    static func convModel() throws -> HydraNetModel {
+        try HydraNetModel(backbone: ConvNet(channels: [4, 8]), tasks: TrainerTests.tasks, headHidden: [8])
+    }
+
+    static func imageBatch(_ n: Int, classes: [Int64]? = nil) -> Batch {
+        let all = Tensor.ones([n], dtype: .bool)
+        return Batch(images: Tensor.randn([n, 3, 8, 8]),
+                     labels: [Tensor.randn([n]), Tensor(classes ?? Array(repeating: Int64(1), count: n)),
+                              Tensor.zeros([n])],
+                     masks: [all, all, all], indices: Array(0..<n))
+    }
+
+    @Test("malformed batches throw instead of trapping")
+    func malformed() throws {
+        let trainer = try Trainer(model: try Self.convModel(), weighting: .loss(EqualWeighting()),
+                                  configuration: TrainerTests.config())
+        #expect(throws: HydraError.self) { try trainer.step(Self.imageBatch(1), columns: [0, 1, 2]) }
+        #expect(throws: HydraError.self) { try trainer.step(Self.imageBatch(4, classes: [0, 1, 7, 2]), columns: [0, 1, 2]) }
+        #expect(throws: HydraError.self) { try trainer.step(Self.imageBatch(4, classes: [0, -1, 1, 2]), columns: [0, 1, 2]) }
+        #expect(throws: HydraError.self) { try trainer.step(Self.imageBatch(4), columns: [0, 1]) }
+        #expect(throws: HydraError.self) { try trainer.step(Self.imageBatch(4), columns: [0, 1, 5]) }
+        try trainer.step(Self.imageBatch(4), columns: [0, 1, 2])
+    }
+
+    @Test("a frozen backbone stays fixed (in every gradient mode); unfreezing later makes it train",
+          arguments: ["loss", "exact", "features"])
+    func freezing(_ mode: String) throws {
+        let model = try Self.convModel()
+        model.freeze(backbone: true)
+        let weighting: WeightingMethod = mode == "loss" ? .loss(EqualWeighting())
+            : .gradient(InverseNormAggregator(), source: mode == "exact" ? .exact : .features)
+        let trainer = try Trainer(model: model, weighting: weighting, configuration: TrainerTests.config())
+        // stateDict() shares storage with the model: snapshot copies.
+        let backbone = Dictionary(uniqueKeysWithValues: model.backbone.stateDict().filter { $0.key.hasSuffix("weight") }
+            .map { ($0.key, $0.value.clone()) })
+        let head = Dictionary(uniqueKeysWithValues: model.heads["y"]!.stateDict().map { ($0.key, $0.value.clone()) })
+        try trainer.step(Self.imageBatch(4), columns: [0, 1, 2])
+        for (k, v) in backbone { #expect(model.backbone.stateDict()[k]!.equal(v), "frozen \(k) changed") }
+        #expect(model.heads["y"]!.stateDict().contains { !$0.value.equal(head[$0.key]!) }, "heads must train")
+        model.unfreeze(backbone: true)
+        try trainer.step(Self.imageBatch(4), columns: [0, 1, 2])
+        #expect(backbone.contains { !model.backbone.stateDict()[$0.key]!.equal($0.value) }, "unfrozen backbone must train")
+    }
+
+    @Test("incomplete or mis-shaped optimizer state is refused before anything changes")
+    func optimizerState() throws {
+        let p = Tensor.zeros([3]).requiringGrad()
+        let adam = try Adam([p])
+        #expect(throws: TorchError.self) { try adam.loadStateDict(StateDict([("state.0.0.exp_avg", Tensor.zeros([3]))])) }
+        #expect(throws: TorchError.self) {
+            try adam.loadStateDict(StateDict([("state.0.0.exp_avg", Tensor.zeros([])), ("state.0.0.exp_avg_sq", Tensor.zeros([3])),
+                                              ("state.0.0.step", Tensor(1.0))]))
+        }
+        #expect(throws: TorchError.self) { try adam.loadStateDict(StateDict([("state.0.0.momentum", Tensor.zeros([3]))])) }
+        #expect(throws: TorchError.self) { try adam.loadStateDict(StateDict([("param_groups.0.lr", Tensor.zeros([2]))])) }
+        p.grad = Tensor.ones([3])
+        adam.step()
     }
 }

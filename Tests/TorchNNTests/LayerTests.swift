@@ -66,7 +66,7 @@ struct LayerTests {
         let expectedOut = fx["\(c.name)/out"]!
         var out: Tensor!
         for _ in 0..<(c.seed == 0 ? 1 : 3) {
-            let before = layer.stateDict()
+            let before = StateDict(layer.stateDict().map { ($0.key, $0.value.clone()) })
             withGlobalRNG {
                 Torch.manualSeed(c.seed)
                 for _ in 0..<c.passes { out = layer(input) }

@@ -40,22 +40,24 @@ typedef struct hd_image {
   int source_height;
   int source_channels;   // channels in the file: 1 gray, 2 gray+alpha, 3 RGB/YCbCr, 4 RGBA/CMYK/YCCK
   int warnings;          // libjpeg warnings that were tolerated (corrupt data that still decoded)
-  unsigned char *pixels; // width * height * 3 bytes, RGB, row-major (HWC)
+  int channels;          // 3 (RGB) or 4 (RGBX, X = 255), as requested
+  unsigned char *pixels; // width * height * channels bytes, row-major (HWC)
 } hd_image;
 
 // Which format the bytes are, from their signature (not the file name).
 int hd_sniff(const unsigned char *data, size_t len);
 
-// Decodes a JPEG to RGB. `min_width`/`min_height` (0 = no scaling) choose the DCT scale
-// according to `scaling`. Grayscale is replicated, CMYK/YCCK converted as PIL does (Adobe
+// Decodes a JPEG to RGB (`channels` 3) or RGBX (`channels` 4; a padding byte of 255 per
+// pixel, which lets SIMD resizers skip repacking). `min_width`/`min_height` (0 = no
+// scaling) choose the DCT scale according to `scaling`. Grayscale is replicated, CMYK/YCCK converted as PIL does (Adobe
 // polarity). A truncated file (premature end of data) is an error, not a grey-filled image.
 int hd_jpeg_decode(const unsigned char *data, size_t len, int min_width, int min_height, int scaling,
-                   uint64_t max_pixels, hd_image *out, char *msg, size_t msg_len);
+                   int channels, uint64_t max_pixels, hd_image *out, char *msg, size_t msg_len);
 
-// Decodes a PNG to RGB: palette expanded, 16-bit reduced to the high byte (as PIL does for
+// Decodes a PNG to RGB or RGBX (`channels` 3 or 4, as for JPEG): palette expanded, 16-bit reduced to the high byte (as PIL does for
 // RGB), gray replicated, alpha dropped (not composited, as PIL's convert('RGB')).
-int hd_png_decode(const unsigned char *data, size_t len, uint64_t max_pixels, hd_image *out, char *msg,
-                  size_t msg_len);
+int hd_png_decode(const unsigned char *data, size_t len, int channels, uint64_t max_pixels, hd_image *out,
+                  char *msg, size_t msg_len);
 
 // Encodes RGB (HWC) pixels as a baseline JPEG (4:2:0) of the given quality (1...100).
 // `*out` is malloc'd; free with hd_free.

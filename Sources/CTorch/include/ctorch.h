@@ -33,6 +33,10 @@ void ct_free(ct_tensor t);
 ct_tensor ct_shallow_copy(ct_tensor t);
 const char *ct_torch_version(void);
 void ct_manual_seed(uint64_t seed);
+/** The CPU generator's state (a uint8 tensor, as torch.get_rng_state()). */
+ct_tensor ct_get_rng_state(void);
+/** Restores a state from ct_get_rng_state (torch.set_rng_state). */
+int ct_set_rng_state(ct_tensor state);
 int ct_get_num_threads(void);
 void ct_set_num_threads(int n);
 int ct_get_num_interop_threads(void);

@@ -3,12 +3,11 @@ import Torch
 import TorchNN
 
 /// A model checkpoint: the model's state dict in a safetensors file (readable by Python's
-/// `safetensors.torch.load_file`), with the tasks and run settings as JSON in the header's
-/// `__metadata__`. Writes are atomic.
+/// `safetensors.torch.load_file`), with the tasks (and any extra metadata the caller passes,
+/// e.g. the backbone name) as JSON in the header's `__metadata__`. Writes are atomic.
 public enum Checkpoint {
     /// Metadata keys.
     public static let tasksKey = "hydranet.tasks"
-    public static let configKey = "hydranet.config"
     public static let formatKey = "format"
 
     /// Saves the model (and optional extra metadata) to `path`.
@@ -39,7 +38,7 @@ public enum Checkpoint {
         guard tasks.map(\.name) == model.tasks.map(\.name) else {
             throw HydraError.checkpoint("\(path) has tasks \(tasks.map(\.name)), the model \(model.tasks.map(\.name))")
         }
-        for t in tasks { model.updateTask(t) }
         try model.loadStateDict(StateDict(archive.names.map { ($0, archive.tensors[$0]!) }), strict: true)
+        for t in tasks { model.updateTask(t) }
     }
 }

@@ -54,12 +54,22 @@ public final class ExperimentRun {
         model = try HydraNetModel(backbone: backbone.module, featureCount: backbone.features, tasks: tasks,
                                   headHidden: configuration.headHidden, headDropout: configuration.headDropout)
         model.to(device: configuration.device)
+        if configuration.freezeBackbone { model.freeze(backbone: true) }
+        if !configuration.frozenHeads.isEmpty {
+            let unknown = configuration.frozenHeads.filter { name in !tasks.contains { $0.name == name } }
+            guard unknown.isEmpty else {
+                throw HydraError.invalidConfiguration("cannot freeze unknown heads \(unknown); the tasks are \(tasks.map(\.name))")
+            }
+            model.freeze(heads: configuration.frozenHeads)
+        }
         var training = configuration.training
         let steps = training.epochs * ((splits.train.count + configuration.batchSize - 1) / configuration.batchSize)
         switch configuration.schedule {
         case .none: break
-        case .cosine: training.schedule = .cosineAnnealing(tMax: Swift.max(steps, 1), etaMin: training.learningRate * 0.01)
-        case .onecycle: training.schedule = .oneCycle(maxLR: training.learningRate, totalSteps: Swift.max(steps, 1) + 1)
+        case .cosine: training.schedule = .cosineAnnealing(tMax: Swift.max(steps, 1))
+        case .onecycle:
+            training.schedule = .oneCycle(maxLR: training.learningRate * training.backboneLearningRateScale,
+                                          totalSteps: Swift.max(steps, 4) + 1)
         }
         let weighting = try WeightingFactory.make(configuration.weighting, tasks: tasks, source: configuration.gradientSource,
                                                   seed: configuration.training.seed,
@@ -80,6 +90,9 @@ public final class ExperimentRun {
         let depth: ResNet.Depth
         switch c.backbone {
         case .convnet:
+            if c.pretrainedWeights != nil {
+                throw HydraError.invalidConfiguration("--pretrained loads torchvision ResNet weights: use a resnet backbone")
+            }
             let net = ConvNet(channels: [32, 64, 128])
             return (net, net.featureCount)
         case .resnet18: depth = .resnet18
@@ -108,15 +121,22 @@ public final class ExperimentRun {
         let baseline = try c.baselineFile.map(DeltaM.loadBaseline)
         var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
                                           augmentation: c.augment ? .standard : nil, device: c.device)
+        // A final training batch of one sample cannot be batch-normalised: drop it.
+        loaderOptions.dropLast = splits.train.count % c.batchSize == 1
         let train = try DataLoader(data, rows: splits.train, options: loaderOptions)
+        loaderOptions.dropLast = false
         loaderOptions.shuffle = false
         loaderOptions.augmentation = nil
         loaderOptions.batchSize = Swift.max(c.batchSize, 256)
         let validation = try DataLoader(data, rows: splits.validation, options: loaderOptions)
         let test = try DataLoader(data, rows: splits.test, options: loaderOptions)
         let metricsLog = MetricsLog(path: (c.outputDirectory as NSString).appendingPathComponent("metrics.jsonl"))
-        try metricsLog.truncate()
         let best = (c.outputDirectory as NSString).appendingPathComponent("best.safetensors")
+        if c.resumeFrom == nil {
+            // A new run: nothing of an earlier run in this folder may pass for this one's.
+            try metricsLog.truncate()
+            try? fm.removeItem(atPath: best)
+        }
         let last = (c.outputDirectory as NSString).appendingPathComponent("last.safetensors")
         let state = (c.outputDirectory as NSString).appendingPathComponent("state.safetensors")
         if let resume = c.resumeFrom {

@@ -27,6 +27,10 @@ public struct RunConfiguration: Sendable {
     public var smallImageStem = false
     /// torchvision weights (`.pth` or `.safetensors`) loaded into the backbone (fc ignored).
     public var pretrainedWeights: String?
+    /// Train only the heads (the backbone's parameters get no gradient).
+    public var freezeBackbone = false
+    /// Heads to keep fixed (e.g. fine-tune one task's head at a time).
+    public var frozenHeads: [String] = []
     public var headHidden = [256]
     public var headDropout = 0.0
     public var weighting = "uncertainty"
@@ -70,10 +74,7 @@ public struct RunConfiguration: Sendable {
         if let p = pretrainedWeights, !FileManager.default.fileExists(atPath: p) {
             throw HydraError.invalidConfiguration("pretrained weights file not found: \(p)")
         }
-        guard WeightingFactory.allNames.contains(weighting.lowercased()) else {
-            throw HydraError.invalidConfiguration(
-                "unknown weighting '\(weighting)'; choose one of: \(WeightingFactory.allNames.joined(separator: ", "))")
-        }
+        try WeightingFactory.validateName(weighting)
         if let r = resumeFrom, !FileManager.default.fileExists(atPath: r) {
             throw HydraError.invalidConfiguration("training state to resume from not found: \(r)")
         }

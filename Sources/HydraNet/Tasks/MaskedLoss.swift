@@ -8,7 +8,8 @@ extension HydraTask {
     ///   - target: labels, B (regression/binary: float, multiclass: int64) or B × n
     ///     (multilabel); values of masked-out samples are ignored (they may be anything).
     ///   - mask: bool B, true where the label is present.
-    /// - Returns: a scalar; 0 (no gradient, no NaN) when no sample has the label.
+    /// - Returns: a scalar; exactly 0 when no sample has the label (still attached to the
+    ///   graph, with zero gradients and no NaN).
     public func maskedLoss(output: Tensor, target: Tensor, mask: Tensor) -> Tensor {
         let present = mask.to(dtype: output.dtype)
         var denominator = present

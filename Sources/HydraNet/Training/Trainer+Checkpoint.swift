@@ -16,12 +16,18 @@ extension Trainer {
         case let .gradient(a, _): weightingState = a.stateDict()
         }
         entries += weightingState.sorted { $0.key < $1.key }.map { ("weighting.\($0.key)", $0.value.detached()) }
-        let metadata = [
+        // libtorch's generator (dropout, FAMO's extra forward) so a resumed run replays it.
+        entries.append(("rng.cpu", Torch.rngState()))
+        var metadata = [
             Checkpoint.tasksKey: String(decoding: try JSONEncoder().encode(model.tasks), as: UTF8.self),
             "hydranet.epoch": String(epoch), "hydranet.global_step": String(globalStep),
             "hydranet.scheduler_step": String(scheduler?.stepCount ?? 0), "hydranet.weighting": weighting.name,
-            Checkpoint.formatKey: "pt",
+            "hydranet.optimizer": configuration.optimizer.rawValue, Checkpoint.formatKey: "pt",
         ]
+        if let bestDeltaM { metadata["hydranet.best_delta_m"] = String(bestDeltaM) }
+        if let deltaReference {
+            metadata["hydranet.delta_reference"] = String(decoding: try JSONEncoder().encode(deltaReference), as: UTF8.self)
+        }
         try SafeTensors.save(ordered: entries, metadata: metadata, to: path)
     }
 
@@ -33,6 +39,10 @@ extension Trainer {
         let tasks = try Checkpoint.tasks(in: archive, path: path)
         guard tasks.map(\.name) == model.tasks.map(\.name) else {
             throw HydraError.checkpoint("\(path) has tasks \(tasks.map(\.name)), the trainer \(model.tasks.map(\.name))")
+        }
+        guard archive.metadata["hydranet.optimizer"] == configuration.optimizer.rawValue else {
+            throw HydraError.checkpoint("\(path) was trained with the '\(archive.metadata["hydranet.optimizer"] ?? "?")' optimizer, "
+                + "this trainer uses '\(configuration.optimizer.rawValue)'")
         }
         guard archive.metadata["hydranet.weighting"] == weighting.name else {
             throw HydraError.checkpoint("\(path) was trained with '\(archive.metadata["hydranet.weighting"] ?? "?")', "
@@ -54,15 +64,29 @@ extension Trainer {
             else if name.hasPrefix("optimizer.") { optimizerState[String(name.dropFirst(10))] = t }
             else if name.hasPrefix("weighting.") { weightingState[String(name.dropFirst(10))] = t }
         }
-        for t in tasks { model.updateTask(t) }
+        var reference: [String: Double]?
+        if let json = archive.metadata["hydranet.delta_reference"] {
+            guard let r = try? JSONDecoder().decode([String: Double].self, from: Data(json.utf8)) else {
+                throw HydraError.checkpoint("\(path): the Δm reference in the metadata is malformed")
+            }
+            reference = r
+        }
+        // Loading validates shapes and dtypes before changing anything (model first: a
+        // failure there leaves the trainer as it was).
         try model.loadStateDict(modelState, strict: true)
+        for t in tasks { model.updateTask(t) }
         try optimizer.loadStateDict(optimizerState)
         switch weighting {
         case let .loss(w): try w.loadStateDict(weightingState)
         case let .gradient(a, _): try a.loadStateDict(weightingState)
         }
+        if let rng = archive.tensors["rng.cpu"] {
+            do { try Torch.setRNGState(rng) } catch { throw HydraError.checkpoint("\(path): invalid generator state (\(error))") }
+        }
         epoch = savedEpoch
         globalStep = savedStep
+        bestDeltaM = archive.metadata["hydranet.best_delta_m"].flatMap(Double.init)
+        deltaReference = reference
         scheduler?.resume(atStep: schedulerStep)
     }
 }

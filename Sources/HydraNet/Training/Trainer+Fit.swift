@@ -18,6 +18,7 @@ public struct EpochReport: Sendable, Codable {
     /// Whether this epoch is the best so far (selection on validation Δm).
     public var isBest: Bool
     public var seconds: Double
+    /// The learning rate of the first parameter group (the backbone's) at the epoch's end.
     public var learningRate: Double
 }
 
@@ -26,6 +27,7 @@ extension Trainer {
     public func trainEpoch(_ loader: DataLoader, onStep: ((Int, Int, StepResult) -> Void)? = nil) throws
         -> (losses: [Double?], weights: [Double?]) {
         let columns = try columns(for: loader.dataset.tasks)
+        model.train()
         let taskCount = model.tasks.count
         var lossSums = [Double](repeating: 0, count: taskCount), counts = [Int](repeating: 0, count: taskCount)
         var weightSums = [Double](repeating: 0, count: taskCount), weightCounts = [Int](repeating: 0, count: taskCount)
@@ -62,8 +64,8 @@ extension Trainer {
                     onStep: ((Int, Int, StepResult) -> Void)? = nil,
                     onEpoch: ((EpochReport) throws -> Void)? = nil) throws -> [EpochReport] {
         var reports: [EpochReport] = []
-        var reference = baseline
-        var best = Double.infinity
+        // A resumed trainer continues with the reference and best Δm of the earlier epochs.
+        if let baseline { deltaReference = baseline }
         while epoch < configuration.epochs {
             let start = Date()
             let (losses, weights) = try trainEpoch(train, onStep: onStep)
@@ -72,16 +74,18 @@ extension Trainer {
                 trainLosses: Dictionary(uniqueKeysWithValues: zip(model.tasks, losses).compactMap { t, l in l.map { (t.name, $0) } }),
                 weights: Dictionary(uniqueKeysWithValues: zip(model.tasks, weights).compactMap { t, w in w.map { (t.name, $0) } }),
                 validation: nil, deltaM: nil, deltaP: nil, isBest: false, seconds: 0,
-                learningRate: optimizer.learningRates.last ?? 0)
+                learningRate: optimizer.learningRates.first ?? 0)
             if let validation {
                 let evaluation = try evaluate(validation)
                 report.validation = evaluation
-                if reference == nil { reference = Dictionary(uniqueKeysWithValues: evaluation.metrics.map { ($0.key, $0.value) }) }
-                if let reference, let dm = try? DeltaM.percent(evaluation.metrics, baseline: reference) {
+                if deltaReference == nil {
+                    deltaReference = Dictionary(uniqueKeysWithValues: evaluation.metrics.map { ($0.key, $0.value) })
+                }
+                if let reference = deltaReference, let dm = try? DeltaM.percent(evaluation.metrics, baseline: reference) {
                     report.deltaM = dm
                     report.deltaP = try? DeltaM.libMTL(evaluation.metrics, baseline: reference)
-                    if dm < best {
-                        best = dm
+                    if dm < (bestDeltaM ?? .infinity) {
+                        bestDeltaM = dm
                         report.isBest = true
                     }
                 }

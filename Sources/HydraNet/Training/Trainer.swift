@@ -16,7 +16,28 @@ public final class Trainer {
     public internal(set) var globalStep = 0
     /// Epochs completed.
     public internal(set) var epoch = 0
+    /// The best validation Δm so far and the metrics Δm is measured against (kept in the
+    /// training state so that a resumed run selects checkpoints as an uninterrupted one).
+    public internal(set) var bestDeltaM: Double?
+    public internal(set) var deltaReference: [String: Double]?
+    /// Compute gradient cosines and the Gram condition number every this many steps (they
+    /// cost a float64 copy of the Jacobian); 0 turns them off.
+    public var geometryEvery = 20
 
+    // Parameter lists, built once (reflection over the module tree is not free). Whether a
+    // parameter is trainable is read at each use, so freezing later takes effect.
+    private let backboneParameters: [Tensor]
+    private let headParameters: [[Tensor]]
+    private let allModelParameters: [Tensor]
+    private let modelBuffers: [Tensor]
+    private let hasBatchNorm: Bool
+
+    /// - Parameters:
+    ///   - model: the model to train (its current trainable state is not frozen in: every
+    ///     parameter goes to the optimizer, which skips those without a gradient).
+    ///   - weighting: how tasks are combined.
+    ///   - configuration: optimizer, learning rate, schedule, clipping, epochs.
+    /// - Throws: `HydraError.invalidConfiguration` for invalid settings or combinations.
     public init(model: HydraNetModel, weighting: WeightingMethod, configuration: TrainingConfiguration) throws {
         try configuration.validate()
         try weighting.validate()
@@ -26,6 +47,11 @@ public final class Trainer {
         self.model = model
         self.configuration = configuration
         self.weighting = weighting
+        backboneParameters = model.backbone.parameters()
+        headParameters = model.tasks.map { model.heads[$0.name]!.parameters() }
+        allModelParameters = model.parameters()
+        modelBuffers = model.namedBuffers().map(\.1)
+        hasBatchNorm = model.modules().contains { $0 is BatchNorm }
         let optimizer = try Trainer.makeOptimizer(model: model, weighting: weighting, configuration: configuration)
         self.optimizer = optimizer
         scheduler = try configuration.schedule.map { try LRScheduler(optimizer, schedule: $0) }
@@ -35,10 +61,11 @@ public final class Trainer {
     /// weight decay); biases and norm weights without weight decay when configured.
     static func makeOptimizer(model: HydraNetModel, weighting: WeightingMethod,
                               configuration c: TrainingConfiguration) throws -> any Optimizer {
+        // Frozen parameters are included too: they get no gradient, so the optimizer skips
+        // them (as PyTorch does), and unfreezing them later makes them train.
         func split(_ params: [Tensor]) -> (decay: [Tensor], noDecay: [Tensor]) {
-            let trainable = params.filter(\.requiresGrad)
-            guard c.noWeightDecayOnNormsAndBiases else { return (trainable, []) }
-            return (trainable.filter { $0.rank > 1 }, trainable.filter { $0.rank <= 1 })
+            guard c.noWeightDecayOnNormsAndBiases else { return (params, []) }
+            return (params.filter { $0.rank > 1 }, params.filter { $0.rank <= 1 })
         }
         let backbone = split(model.backbone.parameters())
         let heads = split(model.heads.parameters())
@@ -93,7 +120,11 @@ public final class Trainer {
     /// One optimizer step on a batch. `columns` maps model tasks to batch label columns.
     @discardableResult
     public func step(_ batch: Batch, columns: [Int]) throws -> StepResult {
-        model.train()
+        try validate(batch, columns: columns)
+        // Training mode is set by trainEpoch/fit; a module the user put in eval mode (e.g. a
+        // frozen backbone's BatchNorm) stays so. A model left entirely in eval mode by
+        // evaluation is switched back.
+        if !model.isTraining { model.train() }
         let targets = columns.map { batch.labels[$0] }
         let masks = columns.map { batch.masks[$0] }
         let labelled = masks.map { $0.to(dtype: .int64).sum().itemInt() }
@@ -126,17 +157,45 @@ public final class Trainer {
         }
     }
 
+    /// Checks a batch against the model before any op runs, so that a malformed batch
+    /// throws instead of trapping inside libtorch.
+    func validate(_ batch: Batch, columns: [Int]) throws {
+        guard columns.count == model.tasks.count, columns.allSatisfy({ $0 >= 0 && $0 < batch.labels.count && $0 < batch.masks.count }) else {
+            throw HydraError.invalidData("the batch has \(batch.labels.count) label columns; columns \(columns) do not fit "
+                + "the model's \(model.tasks.count) tasks")
+        }
+        let n = batch.images.size(0)
+        if hasBatchNorm && n < 2 {
+            throw HydraError.invalidData("a training batch of \(n) sample cannot be batch-normalised (one value per channel); "
+                + "use a batch size ≥ 2 and drop a final batch of one")
+        }
+        for (t, column) in columns.enumerated() {
+            let labels = batch.labels[column], mask = batch.masks[column]
+            guard labels.size(0) == n, mask.size(0) == n, mask.dtype == .bool else {
+                throw HydraError.invalidData("task '\(model.tasks[t].name)': labels/mask have \(labels.size(0))/\(mask.size(0)) rows "
+                    + "(mask \(mask.dtype)) for \(n) images")
+            }
+            if case let .multiclass(classes) = model.tasks[t].kind, mask.any().item() != 0 {
+                let present = labels.to(dtype: .int64).maskedFill(mask.logicalNot(), 0)
+                let (lo, hi) = (present.min().itemInt(), present.max().itemInt())
+                guard lo >= 0, hi < classes else {
+                    throw HydraError.invalidData("task '\(model.tasks[t].name)': class index \(lo < 0 ? lo : hi) outside 0..<\(classes)")
+                }
+            }
+        }
+    }
+
     /// The losses on the same batch after the step, without gradients and without
     /// changing BatchNorm running statistics (FAMO's extra forward).
     private func recomputeLosses(_ images: Tensor, _ targets: [Tensor], _ masks: [Tensor], _ present: [Bool]) -> [Double?] {
-        let buffers = model.namedBuffers().map { ($0.1, $0.1.clone()) }
+        let buffers = modelBuffers.map { ($0, $0.clone()) }
         defer { withNoGrad { for (b, saved) in buffers { b.copy_(saved) } } }
         return withNoGrad { taskLosses(model.outputs(images), targets, masks, present).map { $0?.item() } }
     }
 
     private func clipAndStep() {
         if let c = configuration.gradientClipNorm {
-            GradientClipping.clipNorm(model.parameters().filter(\.requiresGrad), maxNorm: c)
+            GradientClipping.clipNorm(allModelParameters.filter(\.requiresGrad), maxNorm: c)
         }
         optimizer.step()
     }
@@ -149,10 +208,15 @@ public final class Trainer {
         let outputs = model.headOutputs(z)
         let losses = taskLosses(outputs, targets, masks, present)
         let rowsTasks = model.tasks.indices.filter { present[$0] }
-        let shared = source == .features ? [z] : model.sharedParameters.filter(\.requiresGrad)
+        let backboneTrains = backboneParameters.contains(where: \.requiresGrad)
+        let shared = source == .features ? (backboneTrains ? [z] : []) : backboneParameters.filter(\.requiresGrad)
         var rows: [Tensor] = []
         for (k, t) in rowsTasks.enumerated() {
-            let head = model.heads[model.tasks[t].name]!.parameters().filter(\.requiresGrad)
+            let head = headParameters[t].filter(\.requiresGrad)
+            guard !(shared.isEmpty && head.isEmpty), losses[t]!.requiresGrad else {
+                rows.append(Tensor.zeros([0]))
+                continue
+            }
             let grads = try Autograd.grad(outputs: [losses[t]!], inputs: shared + head,
                                           retainGraph: k < rowsTasks.count - 1 || source == .features)
             for (p, g) in zip(head, grads[shared.count...]) { p.grad = g }
@@ -168,7 +232,9 @@ public final class Trainer {
                                              epoch: epoch, step: globalStep)
             let aggregation = aggregator.aggregate(jacobian, context: context)
             if let w = aggregation.weights { for (k, t) in rowsTasks.enumerated() { weights[t] = w[k] } }
-            (cosines, condition) = Trainer.gramStatistics(jacobian, rowsTasks, taskCount: model.tasks.count)
+            if geometryEvery > 0 && globalStep % geometryEvery == 0 {
+                (cosines, condition) = Trainer.gramStatistics(jacobian, rowsTasks, taskCount: model.tasks.count)
+            }
             if source == .features {
                 try features.backward(gradient: aggregation.update.reshaped(features.shape).to(dtype: features.dtype))
             } else {

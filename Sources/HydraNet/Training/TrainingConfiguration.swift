@@ -13,6 +13,7 @@ public struct TrainingConfiguration: Sendable {
     public var learningRate = 1e-3
     /// Multiplies the learning rate of the backbone (e.g. 0.1 for a pretrained one).
     public var backboneLearningRateScale = 1.0
+    /// SGD and RMSprop momentum (Adam/AdamW use their β1 instead).
     public var momentum = 0.9
     public var weightDecay = 1e-4
     /// Leave biases and normalisation weights (1-D parameters) out of weight decay.
@@ -21,6 +22,8 @@ public struct TrainingConfiguration: Sendable {
     public var schedule: LRSchedule?
     /// Clip the global gradient norm of the model's parameters (nil: off).
     public var gradientClipNorm: Double?
+    /// The run's seed: ``ExperimentRun`` uses it for data order, augmentation, initialisation
+    /// and randomised methods (the `Trainer` itself draws nothing from it).
     public var seed: UInt64 = 0
 
     public init() {}

@@ -12,9 +12,21 @@ public enum WeightingFactory {
     ///   - source: the gradient source for gradient methods (default `exact`); must be nil
     ///     or `losses` for loss-level methods.
     ///   - staticWeights: the weights of `static`.
+    /// Throws unless `name` is a known method (any spelling `make` accepts).
+    public static func validateName(_ name: String) throws {
+        let key = normalized(name)
+        if lossMethods.contains(key) { return }
+        do { _ = try GradientAggregators.make(key) } catch {
+            throw HydraError.invalidConfiguration("unknown weighting '\(name)'; choose one of: \(allNames.joined(separator: ", "))")
+        }
+    }
+
+    /// Lower case, `_` as `-`.
+    static func normalized(_ name: String) -> String { name.lowercased().replacingOccurrences(of: "_", with: "-") }
+
     public static func make(_ name: String, tasks: [HydraTask], source: GradientSource?, seed: UInt64 = 0,
                             staticWeights: [Double]? = nil) throws -> WeightingMethod {
-        let key = name.lowercased()
+        let key = normalized(name)
         if lossMethods.contains(key) {
             if let source, source != .losses {
                 throw HydraError.invalidConfiguration(
@@ -44,7 +56,9 @@ public enum WeightingFactory {
         } catch {
             throw HydraError.invalidConfiguration("unknown weighting '\(name)'; choose one of: \(allNames.joined(separator: ", "))")
         }
-        let method = WeightingMethod.gradient(aggregator, source: source ?? .exact)
+        // The "-UB" variants (MGDA-UB, Aligned-MTL-UB) are the method on the representation's
+        // gradients: they default to features mode.
+        let method = WeightingMethod.gradient(aggregator, source: source ?? (key.hasSuffix("-ub") ? .features : .exact))
         try method.validate()
         return method
     }

@@ -122,7 +122,8 @@ public final class Adam: Optimizer {
     public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
 
     public func loadStateDict(_ sd: StateDict) throws {
-        let lrs = try state.load(sd, parameters: groups.map(\.parameters))
+        let lrs = try state.load(sd, parameters: groups.map(\.parameters), tensorNames: ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"], scalarNames: ["step"],
+                                 together: ["exp_avg", "exp_avg_sq", "step"])
         for (g, lr) in lrs { groups[g].options.lr = lr }
     }
 }

@@ -21,6 +21,8 @@ public indirect enum LRSchedule: Sendable {
     /// Smith's one-cycle policy (`OneCycleLR`): from maxLR/divFactor up to `maxLR` over
     /// `pctStart` of `totalSteps`, then down to maxLR/(divFactor·finalDivFactor); momentum
     /// (β1 for Adam) cycles the opposite way between `baseMomentum` and `maxMomentum`.
+    /// `maxLR` is the first parameter group's peak; other groups keep their ratio to the
+    /// first group's base rate (PyTorch's `max_lr` list, derived).
     case oneCycle(maxLR: Double, totalSteps: Int, pctStart: Double = 0.3, cosine: Bool = true, divFactor: Double = 25,
                   finalDivFactor: Double = 1e4, cycleMomentum: Bool = true, baseMomentum: Double = 0.85,
                   maxMomentum: Double = 0.95)
@@ -44,6 +46,9 @@ public indirect enum LRSchedule: Sendable {
         case let .oneCycle(maxLR, totalSteps, pctStart, _, divFactor, finalDivFactor, _, _, _):
             guard maxLR > 0, totalSteps > 0 else { return "OneCycleLR: maxLR and totalSteps must be positive" }
             guard pctStart > 0, pctStart < 1 else { return "OneCycleLR: pctStart must be in (0, 1)" }
+            guard pctStart * Double(totalSteps) > 1 else {
+                return "OneCycleLR: pctStart × totalSteps must exceed 1 (the warm-up phase needs a step)"
+            }
             return divFactor > 0 && finalDivFactor > 0 ? nil : "OneCycleLR: division factors must be positive"
         case let .sequential(schedules, milestones):
             guard schedules.count == milestones.count + 1 else {
@@ -152,7 +157,13 @@ public final class LRScheduler {
     public var learningRates: [Double] { optimizer.learningRates }
 
     private func apply() {
-        optimizer.learningRates = baseLearningRates.map { schedule.learningRate(base: $0, step: stepCount) }
+        if case .oneCycle = schedule, let first = baseLearningRates.first, first > 0 {
+            // One absolute curve for the first group; the others scaled by their base ratio.
+            let curve = schedule.learningRate(base: first, step: stepCount)
+            optimizer.learningRates = baseLearningRates.map { curve * $0 / first }
+        } else {
+            optimizer.learningRates = baseLearningRates.map { schedule.learningRate(base: $0, step: stepCount) }
+        }
         if let m = schedule.momentum(step: stepCount), let count = optimizer.momenta?.count {
             optimizer.momenta = Array(repeating: m, count: count)
         }

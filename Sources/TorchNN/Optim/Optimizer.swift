@@ -75,25 +75,52 @@ final class OptimizerState {
         return sd
     }
 
-    /// Loads entries for existing (group, index) pairs; returns the learning rates found.
-    func load(_ sd: StateDict, parameters: [[Tensor]]) throws -> [Int: Double] {
+    /// Loads entries for existing (group, index) pairs after validating all of them (nothing
+    /// changes on error); returns the learning rates found.
+    ///
+    /// - Parameters:
+    ///   - tensorNames: state entries shaped like their parameter (e.g. `exp_avg`).
+    ///   - scalarNames: 0-d state entries (e.g. `step`).
+    ///   - together: names that must all be present for a parameter if any one is.
+    func load(_ sd: StateDict, parameters: [[Tensor]], tensorNames: Set<String>, scalarNames: Set<String>,
+              together: Set<String>) throws -> [Int: Double] {
         var lrs: [Int: Double] = [:]
         var fresh = parameters.map { [[String: Tensor]](repeating: [:], count: $0.count) }
         for (key, value) in sd {
-            let parts = key.split(separator: ".").map(String.init)
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             if parts.count == 3, parts[0] == "param_groups", parts[2] == "lr", let g = Int(parts[1]) {
-                guard g < parameters.count else { throw badKey(key) }
+                guard g >= 0, g < parameters.count else { throw badKey(key) }
+                guard value.count == 1, value.dtype.isFloatingPoint, value.item().isFinite, value.item() >= 0 else {
+                    throw TorchError.invalidArgument("optimizer state \(key) must be one finite learning rate ≥ 0")
+                }
                 lrs[g] = value.item()
             } else if parts.count == 4, parts[0] == "state", let g = Int(parts[1]), let i = Int(parts[2]) {
-                guard g < parameters.count, i < parameters[g].count else { throw badKey(key) }
-                let p = parameters[g][i]
-                if value.rank > 0, value.shape != p.shape {
-                    throw TorchError.invalidArgument(
-                        "optimizer state \(key) has shape \(value.shape), the parameter \(p.shape)")
+                guard g >= 0, g < parameters.count, i >= 0, i < parameters[g].count else { throw badKey(key) }
+                let p = parameters[g][i], name = parts[3]
+                if scalarNames.contains(name) {
+                    guard value.rank == 0, value.dtype.isFloatingPoint || value.dtype == .int64, value.item().isFinite else {
+                        throw TorchError.invalidArgument("optimizer state \(key) must be a finite scalar")
+                    }
+                } else if tensorNames.contains(name) {
+                    guard value.shape == p.shape, value.dtype.isFloatingPoint else {
+                        throw TorchError.invalidArgument("optimizer state \(key) has shape \(value.shape) and dtype \(value.dtype); "
+                            + "the parameter has shape \(p.shape)")
+                    }
+                } else {
+                    throw TorchError.invalidArgument("optimizer state \(key): '\(name)' is not state of this optimizer")
                 }
-                fresh[g][i][parts[3]] = value.to(device: p.device).clone()
+                fresh[g][i][name] = value.to(device: p.device).to(dtype: scalarNames.contains(name) ? .float64 : p.dtype).clone()
             } else {
                 throw badKey(key)
+            }
+        }
+        for (g, group) in fresh.enumerated() {
+            for (i, entries) in group.enumerated() {
+                let present = together.filter { entries[$0] != nil }
+                if !present.isEmpty && present.count != together.count {
+                    throw TorchError.invalidArgument("optimizer state for parameter \(g).\(i) is incomplete: it has "
+                        + "\(present.sorted()) but needs all of \(together.sorted())")
+                }
             }
         }
         values = fresh

@@ -95,7 +95,8 @@ public final class RMSprop: Optimizer {
     public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
 
     public func loadStateDict(_ sd: StateDict) throws {
-        let lrs = try state.load(sd, parameters: groups.map(\.parameters))
+        let lrs = try state.load(sd, parameters: groups.map(\.parameters), tensorNames: ["square_avg", "momentum_buffer", "grad_avg"], scalarNames: ["step"],
+                                 together: ["square_avg", "step"])
         for (g, lr) in lrs { groups[g].options.lr = lr }
     }
 }

@@ -89,7 +89,8 @@ public final class SGD: Optimizer {
     public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
 
     public func loadStateDict(_ sd: StateDict) throws {
-        let lrs = try state.load(sd, parameters: groups.map(\.parameters))
+        let lrs = try state.load(sd, parameters: groups.map(\.parameters), tensorNames: ["momentum_buffer"], scalarNames: [],
+                                 together: [])
         for (g, lr) in lrs { groups[g].options.lr = lr }
     }
 }

@@ -14,7 +14,7 @@ import Torch
 public final class UncertaintyWeighting: LossWeighting {
     public enum Form: String, Sendable, Codable { case regressionForAll = "regression", paper }
 
-    public let name = "uncertainty"
+    public var name: String { form == .paper ? "uncertainty-paper" : "uncertainty" }
     public let form: Form
     /// log σ² per task.
     public let logVariance: Tensor
