@@ -50,5 +50,5 @@ for n, a, b in zip(names, g1, g2):
     tensors[f"mlp/g2/{n}"] = b
 
 if __name__ == "__main__":
-    assert len(sys.argv) == 2, "usage: autograd.py OUTPUT.safetensors"
+    assert len(sys.argv) >= 2, "usage: autograd.py OUTPUT.safetensors [FINAL]"
     save_file({k: v.detach().clone().contiguous() for k, v in tensors.items()}, sys.argv[1])

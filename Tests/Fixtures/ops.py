@@ -481,6 +481,6 @@ case("cross_entropy_noncontig", lambda x, t: F.cross_entropy(x.t(), t), r(4, 5),
 
 # ---------------------------------------------------------------------------------------
 if __name__ == "__main__":
-    assert len(sys.argv) == 2, "usage: ops.py OUTPUT.safetensors"
+    assert len(sys.argv) >= 2, "usage: ops.py OUTPUT.safetensors [FINAL]"
     save_file(OUT, sys.argv[1], metadata={"cases": ",".join(NAMES)})
     print(f"{len(NAMES)} cases, {len(OUT)} tensors")
