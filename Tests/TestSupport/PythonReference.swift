@@ -19,6 +19,9 @@ public enum PythonReference {
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [String: SafeTensorsArchive] = [:]
+    /// Fixtures whose script failed: the error is reported again without rerunning Python
+    /// for each of the (possibly hundreds of) tests that need it.
+    nonisolated(unsafe) private static var failures: [String: any Error] = [:]
 
     /// The tensors written by `Tests/Fixtures/<name>.py`, generating them on first use.
     public static func fixture(_ name: String) throws -> [String: Tensor] {
@@ -30,10 +33,16 @@ public enum PythonReference {
         lock.lock()
         defer { lock.unlock() }
         if let hit = cache[name] { return hit }
-        let out = try generate(name)
-        let archive = try SafeTensors.read(out.path)
-        cache[name] = archive
-        return archive
+        if let failure = failures[name] { throw failure }
+        do {
+            let out = try generate(name)
+            let archive = try SafeTensors.read(out.path)
+            cache[name] = archive
+            return archive
+        } catch {
+            failures[name] = error
+            throw error
+        }
     }
 
     /// Path of the safetensors file `Tests/Fixtures/<name>.py` writes (generated on first
@@ -41,7 +50,13 @@ public enum PythonReference {
     public static func fixtureURL(_ name: String) throws -> URL {
         lock.lock()
         defer { lock.unlock() }
-        return try generate(name)
+        if let failure = failures[name] { throw failure }
+        do {
+            return try generate(name)
+        } catch {
+            failures[name] = error
+            throw error
+        }
     }
 
     private static func generate(_ name: String) throws -> URL {
