@@ -64,6 +64,19 @@ def png16(arr):
             + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
 
 
+def png_adam7(arr):
+    """An 8-bit RGB PNG with Adam7 interlacing (PIL cannot write one), written by hand."""
+    h, w = arr.shape[:2]
+    raw = b""
+    for x0, y0, dx, dy in [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]:
+        sub = arr[y0::dy, x0::dx]
+        if sub.shape[0] == 0 or sub.shape[1] == 0:
+            continue
+        raw += b"".join(b"\x00" + sub[i].tobytes() for i in range(sub.shape[0]))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 1))
+            + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+
+
 base = scene(120, 160)          # non-square: 160 wide, 120 high
 rgb = Image.fromarray(base, "RGB")
 alpha = Image.fromarray(rng.integers(0, 256, (120, 160), dtype=np.uint8), "L")
@@ -89,6 +102,7 @@ cases["png_gray_alpha"] = encode(la, "PNG")
 wide16 = (base.astype(np.uint16) * 257 + rng.integers(0, 256, base.shape, dtype=np.uint16))
 cases["png_rgb16"] = png16(wide16)
 cases["png_gray16"] = png16(wide16[..., 1])
+cases["png_interlaced"] = png_adam7(base)
 
 out = {}
 for name, data in cases.items():

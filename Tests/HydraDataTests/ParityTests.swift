@@ -9,7 +9,7 @@ import Torch
 struct ParityTests {
     static let formatCases = [
         "jpeg_rgb", "jpeg_444", "jpeg_gray", "jpeg_cmyk", "jpeg_progressive", "jpeg_small", "png_rgb", "png_gray",
-        "png_palette", "png_palette_trns", "png_rgba", "png_gray_alpha", "png_rgb16", "png_gray16",
+        "png_palette", "png_palette_trns", "png_rgba", "png_gray_alpha", "png_rgb16", "png_gray16", "png_interlaced",
     ]
 
     @Test("every format decodes exactly as PIL's convert('RGB')", arguments: formatCases)
