@@ -201,8 +201,23 @@ typedef struct hd_jpeg_encode_state {
   unsigned long size;
 } hd_jpeg_encode_state;
 
+static int hd_jpeg_encode_any(const unsigned char *px, int width, int height, int quality, int progressive,
+                              int components, int ycck, unsigned char **out, size_t *out_len, char *msg,
+                              size_t msg_len);
+
 int hd_jpeg_encode(const unsigned char *rgb, int width, int height, int quality, int progressive,
                    unsigned char **out, size_t *out_len, char *msg, size_t msg_len) {
+  return hd_jpeg_encode_any(rgb, width, height, quality, progressive, 3, 0, out, out_len, msg, msg_len);
+}
+
+int hd_jpeg_encode_cmyk(const unsigned char *cmyk, int width, int height, int quality, int ycck,
+                        unsigned char **out, size_t *out_len, char *msg, size_t msg_len) {
+  return hd_jpeg_encode_any(cmyk, width, height, quality, 0, 4, ycck, out, out_len, msg, msg_len);
+}
+
+static int hd_jpeg_encode_any(const unsigned char *rgb, int width, int height, int quality, int progressive,
+                              int components, int ycck, unsigned char **out, size_t *out_len, char *msg,
+                              size_t msg_len) {
   if (!rgb || !out || !out_len || width <= 0 || height <= 0 || width > 65500 || height > 65500) {
     hd_set_message(msg, msg_len, "invalid image size for JPEG (1...65500 per side)");
     return HD_ERR_ARGUMENT;
@@ -227,14 +242,15 @@ int hd_jpeg_encode(const unsigned char *rgb, int width, int height, int quality,
   jpeg_mem_dest(&st->cinfo, &st->buffer, &st->size);
   st->cinfo.image_width = (JDIMENSION)width;
   st->cinfo.image_height = (JDIMENSION)height;
-  st->cinfo.input_components = 3;
-  st->cinfo.in_color_space = JCS_RGB;
+  st->cinfo.input_components = components;
+  st->cinfo.in_color_space = components == 4 ? JCS_CMYK : JCS_RGB;
   jpeg_set_defaults(&st->cinfo);
+  if (components == 4) jpeg_set_colorspace(&st->cinfo, ycck ? JCS_YCCK : JCS_CMYK);
   jpeg_set_quality(&st->cinfo, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
   if (progressive) jpeg_simple_progression(&st->cinfo);
   jpeg_start_compress(&st->cinfo, TRUE);
   while (st->cinfo.next_scanline < st->cinfo.image_height) {
-    JSAMPROW row = (JSAMPROW)(rgb + (size_t)st->cinfo.next_scanline * (size_t)width * 3);
+    JSAMPROW row = (JSAMPROW)(rgb + (size_t)st->cinfo.next_scanline * (size_t)width * (size_t)components);
     jpeg_write_scanlines(&st->cinfo, &row, 1);
   }
   jpeg_finish_compress(&st->cinfo);

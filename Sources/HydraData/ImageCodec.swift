@@ -228,6 +228,30 @@ public enum ImageCodec {
         return [UInt8](UnsafeBufferPointer(start: out, count: length))
     }
 
+    /// Encodes 4-channel CMYK samples (HWC, Adobe convention: inverted ink) as a CMYK JPEG, or
+    /// a YCCK JPEG with `ycck` — the layouts print workflows produce; mostly for tests.
+    public static func encodeCMYKJPEG(_ samples: [UInt8], width: Int, height: Int, quality: Int = 90,
+                                      ycck: Bool = false) throws -> [UInt8] {
+        guard width > 0, height > 0, samples.count == width * height * 4 else {
+            throw DataError.invalidArgument("CMYK JPEG needs width*height*4 samples, got \(samples.count) for \(width)x\(height)")
+        }
+        var out: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        var message = [CChar](repeating: 0, count: 512)
+        let status = samples.withUnsafeBufferPointer { px in
+            message.withUnsafeMutableBufferPointer { msg in
+                hd_jpeg_encode_cmyk(px.baseAddress, Int32(width), Int32(height), Int32(clamping: quality), ycck ? 1 : 0,
+                                    &out, &length, msg.baseAddress, msg.count)
+            }
+        }
+        guard status == Int32(HD_OK), let out else {
+            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw DataError.invalidArgument("CMYK JPEG encoding failed: \(text)")
+        }
+        defer { hd_free(out) }
+        return [UInt8](UnsafeBufferPointer(start: out, count: length))
+    }
+
     /// Encodes an image as an 8-bit RGB PNG with libpng.
     public static func encodePNG(_ image: RGBImage) throws -> [UInt8] {
         guard image.width > 0, image.height > 0 else {

@@ -71,6 +71,34 @@ struct ParityTests {
         }
     }
 
+    @Test("YCCK and CMYK JPEGs (encoded by libjpeg) decode as PIL decodes them")
+    func ycck() throws {
+        let w = 40, h = 24
+        var samples = [UInt8]()
+        for y in 0..<h {
+            for x in 0..<w {
+                samples += [UInt8(x * 6), UInt8(y * 10), UInt8((x + y) * 4), UInt8(255 - x * 3)]
+            }
+        }
+        let folder = temporaryFolder()
+        for (name, ycck) in [("ycck", true), ("cmyk", false)] {
+            let path = "\(folder)/\(name).jpg"
+            try write(try ImageCodec.encodeCMYKJPEG(samples, width: w, height: h, quality: 95, ycck: ycck), to: path)
+            let ours = try ImageCodec.decodeFile(path, scaling: .none)
+            let theirs = try PythonReference.runCode("""
+                import sys
+                from PIL import Image
+                im = Image.open(sys.argv[1])
+                print(im.mode, ",".join(str(v) for v in im.convert("RGB").tobytes()))
+                """, arguments: [path]).trimmingCharacters(in: .whitespacesAndNewlines)
+            let parts = theirs.split(separator: " ")
+            #expect(parts.first == "CMYK", "\(name): PIL mode \(parts.first ?? "")")
+            #expect(ours.pixels == parts[1].split(separator: ",").map { UInt8($0)! }, "\(name)")
+            let x = ours.pixels
+            #expect(Set(x).count > 20, "\(name) decoded to a flat image")
+        }
+    }
+
     @Test("DCT scaling picks the smallest allowed scale that keeps the target size")
     func dctScaleChoice() throws {
         let ref = try PythonReference.fixture("image_formats")

@@ -64,6 +64,11 @@ int hd_png_decode(const unsigned char *data, size_t len, int channels, uint64_t 
 int hd_jpeg_encode(const unsigned char *rgb, int width, int height, int quality, int progressive,
                    unsigned char **out, size_t *out_len, char *msg, size_t msg_len);
 
+// Encodes 4-channel (HWC) CMYK samples as an Adobe CMYK JPEG, or YCCK when `ycck` is
+// non-zero. Samples are stored as given (Adobe files hold inverted ink values).
+int hd_jpeg_encode_cmyk(const unsigned char *cmyk, int width, int height, int quality, int ycck,
+                        unsigned char **out, size_t *out_len, char *msg, size_t msg_len);
+
 // Encodes RGB (HWC) pixels as an 8-bit RGB PNG. `*out` is malloc'd; free with hd_free.
 int hd_png_encode(const unsigned char *rgb, int width, int height, unsigned char **out, size_t *out_len,
                   char *msg, size_t msg_len);
