@@ -3,8 +3,8 @@ import Torch
 
 /// Adam (Kingma & Ba 2015) and, with `decoupledWeightDecay`, AdamW (Loshchilov & Hutter
 /// 2019), with AMSGrad (`torch.optim.Adam` / `torch.optim.AdamW`).
-public final class Adam: Optimizer {
-    public struct Options: Sendable {
+public final class Adam: GroupedOptimizer {
+    public struct Options: GroupOptions {
         public var lr: Double
         public var beta1: Double
         public var beta2: Double
@@ -38,7 +38,10 @@ public final class Adam: Optimizer {
     }
 
     public var groups: [ParameterGroup<Options>]
-    let state: OptimizerState
+    public let state: OptimizerState
+    public static let tensorStateNames: Set<String> = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+    public static let scalarStateNames: Set<String> = ["step"]
+    public static let requiredStateNames: Set<String> = ["exp_avg", "exp_avg_sq", "step"]
 
     public init(groups: [ParameterGroup<Options>]) throws {
         for g in groups {
@@ -106,24 +109,11 @@ public final class Adam: Optimizer {
             }
         }
     }
+}
 
-    public var learningRates: [Double] {
-        get { groups.map(\.options.lr) }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
-
-    public var momenta: [Double]? {
-        get { groups.map(\.options.beta1) }
-        set { if let newValue { for i in groups.indices { groups[i].options.beta1 = newValue[i] } } }
-    }
-
-    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
-
-    public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
-
-    public func loadStateDict(_ sd: StateDict) throws {
-        let lrs = try state.load(sd, parameters: groups.map(\.parameters), tensorNames: ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"], scalarNames: ["step"],
-                                 together: ["exp_avg", "exp_avg_sq", "step"])
-        for (g, lr) in lrs { groups[g].options.lr = lr }
+extension Adam.Options {
+    public var cycledMomentum: Double {
+        get { beta1 }
+        set { beta1 = newValue }
     }
 }

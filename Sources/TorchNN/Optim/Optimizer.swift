@@ -41,8 +41,51 @@ extension Optimizer {
     }
 }
 
-/// Per-parameter state storage shared by the optimizers.
-final class OptimizerState {
+/// Options every parameter group has: a learning rate, and the value OneCycle cycles.
+public protocol GroupOptions: Sendable {
+    var lr: Double { get set }
+    /// Momentum (SGD, RMSprop) or β1 (Adam).
+    var cycledMomentum: Double { get set }
+}
+
+/// An optimizer made of parameter groups with per-parameter state (SGD, Adam, RMSprop):
+/// the bookkeeping they share lives in this protocol's extension.
+public protocol GroupedOptimizer: Optimizer {
+    associatedtype Options: GroupOptions
+    var groups: [ParameterGroup<Options>] { get set }
+    /// Per-parameter state (moments, step counts).
+    var state: OptimizerState { get }
+    /// State entries shaped like their parameter, 0-d entries, and entries that must be
+    /// present together (validated when loading).
+    static var tensorStateNames: Set<String> { get }
+    static var scalarStateNames: Set<String> { get }
+    static var requiredStateNames: Set<String> { get }
+}
+
+extension GroupedOptimizer {
+    public var learningRates: [Double] {
+        get { groups.map(\.options.lr) }
+        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
+    }
+
+    public var momenta: [Double]? {
+        get { groups.map(\.options.cycledMomentum) }
+        set { if let newValue { for i in groups.indices { groups[i].options.cycledMomentum = newValue[i] } } }
+    }
+
+    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
+
+    public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
+
+    public func loadStateDict(_ sd: StateDict) throws {
+        let lrs = try state.load(sd, parameters: groups.map(\.parameters), tensorNames: Self.tensorStateNames,
+                                 scalarNames: Self.scalarStateNames, together: Self.requiredStateNames)
+        for (g, lr) in lrs { groups[g].options.lr = lr }
+    }
+}
+
+/// Per-parameter optimizer state, by group, parameter index and name.
+public final class OptimizerState {
     /// state[group][index][name]
     var values: [[[String: Tensor]]]
 

@@ -1,8 +1,8 @@
 import Torch
 
 /// RMSprop (Hinton's lecture 6e), optionally centered and with momentum (`torch.optim.RMSprop`).
-public final class RMSprop: Optimizer {
-    public struct Options: Sendable {
+public final class RMSprop: GroupedOptimizer {
+    public struct Options: GroupOptions {
         public var lr: Double
         public var alpha: Double
         public var eps: Double
@@ -24,7 +24,10 @@ public final class RMSprop: Optimizer {
     }
 
     public var groups: [ParameterGroup<Options>]
-    let state: OptimizerState
+    public let state: OptimizerState
+    public static let tensorStateNames: Set<String> = ["square_avg", "momentum_buffer", "grad_avg"]
+    public static let scalarStateNames: Set<String> = ["step"]
+    public static let requiredStateNames: Set<String> = ["square_avg", "step"]
 
     public init(groups: [ParameterGroup<Options>]) throws {
         for g in groups {
@@ -79,24 +82,11 @@ public final class RMSprop: Optimizer {
             }
         }
     }
+}
 
-    public var learningRates: [Double] {
-        get { groups.map(\.options.lr) }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
-
-    public var momenta: [Double]? {
-        get { groups.map(\.options.momentum) }
-        set { if let newValue { for i in groups.indices { groups[i].options.momentum = newValue[i] } } }
-    }
-
-    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
-
-    public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
-
-    public func loadStateDict(_ sd: StateDict) throws {
-        let lrs = try state.load(sd, parameters: groups.map(\.parameters), tensorNames: ["square_avg", "momentum_buffer", "grad_avg"], scalarNames: ["step"],
-                                 together: ["square_avg", "step"])
-        for (g, lr) in lrs { groups[g].options.lr = lr }
+extension RMSprop.Options {
+    public var cycledMomentum: Double {
+        get { momentum }
+        set { momentum = newValue }
     }
 }

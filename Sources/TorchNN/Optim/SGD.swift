@@ -2,8 +2,8 @@ import Torch
 
 /// Stochastic gradient descent with momentum, dampening, Nesterov and weight decay
 /// (`torch.optim.SGD`).
-public final class SGD: Optimizer {
-    public struct Options: Sendable {
+public final class SGD: GroupedOptimizer {
+    public struct Options: GroupOptions {
         public var lr: Double
         public var momentum: Double
         public var dampening: Double
@@ -23,7 +23,10 @@ public final class SGD: Optimizer {
     }
 
     public var groups: [ParameterGroup<Options>]
-    let state: OptimizerState
+    public let state: OptimizerState
+    public static let tensorStateNames: Set<String> = ["momentum_buffer"]
+    public static let scalarStateNames: Set<String> = []
+    public static let requiredStateNames: Set<String> = []
 
     /// - Throws: `TorchError.invalidArgument` for negative rates or Nesterov without momentum.
     public init(groups: [ParameterGroup<Options>]) throws {
@@ -73,24 +76,11 @@ public final class SGD: Optimizer {
             }
         }
     }
+}
 
-    public var learningRates: [Double] {
-        get { groups.map(\.options.lr) }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
-
-    public var momenta: [Double]? {
-        get { groups.map(\.options.momentum) }
-        set { if let newValue { for i in groups.indices { groups[i].options.momentum = newValue[i] } } }
-    }
-
-    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
-
-    public func stateDict() -> StateDict { state.stateDict(learningRates: learningRates) }
-
-    public func loadStateDict(_ sd: StateDict) throws {
-        let lrs = try state.load(sd, parameters: groups.map(\.parameters), tensorNames: ["momentum_buffer"], scalarNames: [],
-                                 together: [])
-        for (g, lr) in lrs { groups[g].options.lr = lr }
+extension SGD.Options {
+    public var cycledMomentum: Double {
+        get { momentum }
+        set { momentum = newValue }
     }
 }
