@@ -11,11 +11,12 @@ struct ResumeTests {
         let (data, splits) = try syntheticFaces.get()
         let rows = Array(splits.train.prefix(192))
         let tasks = data.tasks.map { HydraTask($0) }
+        // One initialisation, copied into every trainer's model.
+        let initial = try HydraNetModel(backbone: ConvNet(channels: [8, 16]), tasks: tasks, headHidden: [16])
+            .stateDict().map { ($0.key, $0.value.clone()) }
         func trainer() throws -> Trainer {
-            let model = try withGlobalRNG {
-                Torch.manualSeed(9)
-                return try HydraNetModel(backbone: ConvNet(channels: [8, 16]), tasks: tasks, headHidden: [16])
-            }
+            let model = try HydraNetModel(backbone: ConvNet(channels: [8, 16]), tasks: tasks, headHidden: [16])
+            try model.loadStateDict(StateDict(initial))
             var c = TrainingConfiguration()
             c.epochs = 2
             c.schedule = .cosineAnnealing(tMax: 12)

@@ -68,7 +68,10 @@ struct TrainerTests {
           arguments: [false, true])
     func featuresEqualsExact(missingTask: Bool) throws {
         let batch = Self.batch(rows: 6, inputs: 12, missing: missingTask)
+        // One initialisation copied into both (two seeded constructions could interleave
+        // with other tests' draws from the global generator).
         let exactModel = try Self.model(seed: 1), featureModel = try Self.model(seed: 1)
+        try featureModel.loadStateDict(StateDict(exactModel.stateDict().map { ($0.key, $0.value.clone()) }))
         let exact = try Trainer(model: exactModel, weighting: .gradient(InverseNormAggregator(), source: .exact),
                                 configuration: Self.config())
         let features = try Trainer(model: featureModel, weighting: .gradient(InverseNormAggregator(), source: .features),
