@@ -8,7 +8,9 @@ import TorchNN
 /// After the optimizer step the losses are **recomputed on the same batch** (one extra
 /// no-grad forward, which the trainer does), δᵢ = log Dᵢ(before) − log Dᵢ(after), and the
 /// logits w take an Adam step (lr 0.025, weight decay γ = 1e-3 as LibMTL/torchjd) with
-/// gradient (∂softmax/∂w)ᵀδ. Absent tasks are left out of the softmax and keep their logit.
+/// gradient (∂softmax/∂w)ᵀδ. Absent tasks are left out of the softmax and get a zero
+/// gradient that step (Adam's momentum and weight decay still act on their logit, as for any
+/// zero gradient).
 public final class FAMO: LossWeighting {
     public let name = "famo"
     public let logits: Tensor
