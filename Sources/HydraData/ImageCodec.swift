@@ -211,21 +211,12 @@ public enum ImageCodec {
         guard image.width > 0, image.height > 0 else {
             throw DataError.invalidArgument("cannot encode an empty \(image.width)x\(image.height) image")
         }
-        var out: UnsafeMutablePointer<UInt8>?
-        var length = 0
-        var message = [CChar](repeating: 0, count: 512)
-        let status = image.pixels.withUnsafeBufferPointer { px in
-            message.withUnsafeMutableBufferPointer { msg in
+        return try image.pixels.withUnsafeBufferPointer { px in
+            try encoded("JPEG") { out, length, msg, msgLength in
                 hd_jpeg_encode(px.baseAddress, Int32(image.width), Int32(image.height), Int32(clamping: quality),
-                               progressive ? 1 : 0, &out, &length, msg.baseAddress, msg.count)
+                               progressive ? 1 : 0, out, length, msg, msgLength)
             }
         }
-        guard status == Int32(HD_OK), let out else {
-            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw DataError.invalidArgument("JPEG encoding failed: \(text)")
-        }
-        defer { hd_free(out) }
-        return [UInt8](UnsafeBufferPointer(start: out, count: length))
     }
 
     /// Encodes 4-channel CMYK samples (HWC, Adobe convention: inverted ink) as a CMYK JPEG, or
@@ -235,21 +226,12 @@ public enum ImageCodec {
         guard width > 0, height > 0, samples.count == width * height * 4 else {
             throw DataError.invalidArgument("CMYK JPEG needs width*height*4 samples, got \(samples.count) for \(width)x\(height)")
         }
-        var out: UnsafeMutablePointer<UInt8>?
-        var length = 0
-        var message = [CChar](repeating: 0, count: 512)
-        let status = samples.withUnsafeBufferPointer { px in
-            message.withUnsafeMutableBufferPointer { msg in
+        return try samples.withUnsafeBufferPointer { px in
+            try encoded("CMYK JPEG") { out, length, msg, msgLength in
                 hd_jpeg_encode_cmyk(px.baseAddress, Int32(width), Int32(height), Int32(clamping: quality), ycck ? 1 : 0,
-                                    &out, &length, msg.baseAddress, msg.count)
+                                    out, length, msg, msgLength)
             }
         }
-        guard status == Int32(HD_OK), let out else {
-            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw DataError.invalidArgument("CMYK JPEG encoding failed: \(text)")
-        }
-        defer { hd_free(out) }
-        return [UInt8](UnsafeBufferPointer(start: out, count: length))
     }
 
     /// Encodes an image as an 8-bit RGB PNG with libpng.
@@ -257,18 +239,27 @@ public enum ImageCodec {
         guard image.width > 0, image.height > 0 else {
             throw DataError.invalidArgument("cannot encode an empty \(image.width)x\(image.height) image")
         }
+        return try image.pixels.withUnsafeBufferPointer { px in
+            try encoded("PNG") { out, length, msg, msgLength in
+                hd_png_encode(px.baseAddress, Int32(image.width), Int32(image.height), out, length, msg, msgLength)
+            }
+        }
+    }
+
+    /// Runs one C encoder (which allocates its output and writes an error message on
+    /// failure) and returns the encoded bytes, freeing the C buffer.
+    private static func encoded(
+        _ format: String,
+        _ call: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<CChar>?, Int)
+            -> Int32
+    ) throws -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>?
         var length = 0
         var message = [CChar](repeating: 0, count: 512)
-        let status = image.pixels.withUnsafeBufferPointer { px in
-            message.withUnsafeMutableBufferPointer { msg in
-                hd_png_encode(px.baseAddress, Int32(image.width), Int32(image.height), &out, &length,
-                              msg.baseAddress, msg.count)
-            }
-        }
+        let status = message.withUnsafeMutableBufferPointer { msg in call(&out, &length, msg.baseAddress, msg.count) }
         guard status == Int32(HD_OK), let out else {
             let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw DataError.invalidArgument("PNG encoding failed: \(text)")
+            throw DataError.invalidArgument("\(format) encoding failed: \(text)")
         }
         defer { hd_free(out) }
         return [UInt8](UnsafeBufferPointer(start: out, count: length))
