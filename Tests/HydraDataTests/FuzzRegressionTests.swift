@@ -1,0 +1,94 @@
+import Foundation
+import HydraData
+import Testing
+
+/// Every input that crashed a HydraData fuzz target (Fuzz/regressions/<target>) is refused
+/// with an error instead, fed as the target feeds it (Fuzz/Targets), plus the crashes found by
+/// reading the CSV loader while writing its target.
+@Suite("Fuzz regressions: images, UTKFace names, CSV manifests")
+struct HydraDataFuzzRegressionTests {
+    @Test("JPEG inputs that crashed the decoder throw", arguments: FuzzRegressions.inputs("jpeg"))
+    func jpeg(_ input: FuzzRegressions.Input) { expectDecodingThrows(input) }
+
+    @Test("PNG inputs that crashed the decoder throw", arguments: FuzzRegressions.inputs("png"))
+    func png(_ input: FuzzRegressions.Input) { expectDecodingThrows(input) }
+
+    /// A full-size RGB decode and the decoded cache's DCT-scaled RGBX decode, as the targets
+    /// run them (with their 2^20-pixel limit).
+    func expectDecodingThrows(_ input: FuzzRegressions.Input) {
+        let bytes = input.bytes
+        #expect(throws: DataError.self, "\(input.name)") {
+            try ImageCodec.decode(bytes, path: input.name, scaling: .none, maxPixels: 1 << 20)
+        }
+        #expect(throws: DataError.self, "\(input.name)") {
+            try ImageTransform(size: 3, maxPixels: 1 << 20).decodePixels(bytes, path: input.name)
+        }
+    }
+
+    @Test("UTKFace names that crashed the parser are refused", arguments: FuzzRegressions.inputs("utkface"))
+    func utkface(_ input: FuzzRegressions.Input) {
+        let name = String(decoding: input.bytes, as: UTF8.self)
+        guard case .failure = UTKFace.parse(name) else {
+            Issue.record("\(input.name): '\(name)' was accepted")
+            return
+        }
+    }
+
+    @Test("CSV manifests that crashed the loader throw", arguments: FuzzRegressions.inputs("csv"))
+    func csv(_ input: FuzzRegressions.Input) throws {
+        let (manifest, mapping) = try Self.files(input.bytes)
+        for tasks in Self.taskSets {
+            #expect(throws: DataError.self, "\(input.name), tasks \(tasks.map(\.name))") {
+                try CSVManifest.load(manifest, tasks: tasks, classMappingFile: mapping)
+            }
+        }
+    }
+
+    /// The task columns of Fuzz/Targets/CSVTarget.swift.
+    static let taskSets: [[CSVManifest.Column]] = [
+        [.regression("age"), .binary("gender"), .classification("race")],
+        [.binary("gender", classNames: ["m", "f"]), .classification("race", classNames: ["a", "b", "c"])],
+    ]
+
+    /// The manifest and, after the input's first NUL byte if it has one, the class-mapping
+    /// JSON, written to a fresh folder (as the CSV target splits its input).
+    static func files(_ bytes: [UInt8]) throws -> (manifest: String, mapping: String?) {
+        let folder = temporaryFolder()
+        let split = bytes.firstIndex(of: 0) ?? bytes.endIndex
+        try write(Array(bytes[..<split]), to: "\(folder)/manifest.csv")
+        guard split < bytes.endIndex else { return ("\(folder)/manifest.csv", nil) }
+        try write(Array(bytes[(split + 1)...]), to: "\(folder)/classes.json")
+        return ("\(folder)/manifest.csv", "\(folder)/classes.json")
+    }
+
+    @Test("a class-mapping file with the same binary class name twice throws (it trapped)")
+    func duplicateBinaryNames() throws {
+        let (manifest, mapping) = try Self.files(Array("path,gender\na.jpg,x\n\0{\"gender\": [\"x\", \"x\"]}".utf8))
+        #expect(throws: DataError.invalidArgument("binary column 'gender' needs exactly 2 distinct class names, got [\"x\", \"x\"]")) {
+            try CSVManifest.load(manifest, tasks: [.binary("gender")], classMappingFile: mapping)
+        }
+        #expect(throws: DataError.self) {
+            try CSVManifest.load(manifest, tasks: [.binary("gender", classNames: ["x", "x"])])
+        }
+    }
+
+    @Test("a binary column whose one value is '<absent>' gets a distinct placeholder class (it trapped)")
+    func absentPlaceholder() throws {
+        let (manifest, _) = try Self.files(Array("path,gender\na.jpg,<absent>\nb.jpg,\n".utf8))
+        let data = try CSVManifest.load(manifest, tasks: [.binary("gender")])
+        #expect(data.tasks[0].classNames == ["<absent>", "<absent 2>"])
+        #expect(data.files.map(\.labels) == [[0], [nil]])
+    }
+
+    @Test("a huge class index throws naming its line instead of making billions of class names (it crashed)")
+    func hugeClassIndex() throws {
+        let (manifest, _) = try Self.files(Array("path,race\na.jpg,1\nb.jpg,999999999999\n".utf8))
+        #expect(throws: DataError.malformedManifest(
+            path: manifest, line: 3,
+            message: "class index 999999999999 in column 'race' is too large: indices without class names go up to 99999")) {
+            try CSVManifest.load(manifest, tasks: [.classification("race")])
+        }
+        let (largest, _) = try Self.files(Array("path,race\na.jpg,99999\n".utf8))
+        #expect(try CSVManifest.load(largest, tasks: [.classification("race")]).tasks[0].classNames.count == 100_000)
+    }
+}
