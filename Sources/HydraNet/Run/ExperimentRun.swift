@@ -129,6 +129,15 @@ public final class ExperimentRun {
         try fm.createDirectory(atPath: c.outputDirectory, withIntermediateDirectories: true)
         AtomicFile.removeStaleTemporaries(in: c.outputDirectory)
         let baseline = try c.baselineFile.map(DeltaM.loadBaseline)
+        if let baseline, let path = c.baselineFile {
+            // A baseline for other tasks would leave Δm (and so the best checkpoint) undefined.
+            let names = model.tasks.map(\.name)
+            guard baseline.keys.contains(where: { key in names.contains { key.hasPrefix($0 + "/") } }) else {
+                throw HydraError.invalidConfiguration("baseline file \(path) has no metric of the tasks \(names) "
+                    + "(its keys: \(baseline.keys.sorted().prefix(6).joined(separator: ", ")); expected e.g. "
+                    + "\"\(names[0])/…\")")
+            }
+        }
         var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
                                           augmentation: c.augment ? .standard : nil, device: c.device)
         // A final training batch of one sample cannot be batch-normalised: drop it.
