@@ -48,8 +48,8 @@ struct CrashSafetyTests {
         try versions.expectFinal(uninterrupted, "the uninterrupted run")
 
         // The kill loop: each launch resumes from the folder's state (or starts afresh) and is
-        // killed at a random moment of the run's duration (even kills) or just as its n-th
-        // temporary file appears, n random (odd kills: these land inside saves).
+        // killed at a random moment of the run's duration (even kills) or just as the n-th
+        // change to the folder appears, n random (odd kills: these land inside saves).
         var generator = SeededGenerator(seed: 20_240_611)
         let killed = RunFiles(scratch.path("killed"))
         var tracker = Tracker()
@@ -62,13 +62,17 @@ struct CrashSafetyTests {
                 let deadline = Date().addingTimeInterval(Double.random(in: 0..<duration, using: &generator))
                 while process.process.isRunning && Date() < deadline { usleep(200) }
             } else {
-                let n = Int.random(in: 1...12, using: &generator)
-                var seen = Set<String>()
-                while process.process.isRunning && seen.count < n {
-                    for name in (try? killed.names()) ?? [] where AtomicFile.temporaryOwner(ofName: name) == process.pid {
-                        seen.insert(name)
-                    }
-                    if seen.count < n { usleep(100) }
+                // A change is a file appearing, growing, shrinking, being replaced or going:
+                // the n-th change seen is inside (or right after) one of the run's writes,
+                // whichever way it writes.
+                let n = Int.random(in: 1...16, using: &generator)
+                var changes = 0
+                var previous = Self.folderState(killed.folder)
+                while process.process.isRunning && changes < n {
+                    usleep(100)
+                    let now = Self.folderState(killed.folder)
+                    if now != previous { changes += 1 }
+                    previous = now
                 }
             }
             if process.process.isRunning { kill(process.pid, SIGKILL) }
@@ -95,6 +99,22 @@ struct CrashSafetyTests {
         #expect(midSave >= 1, "no kill landed inside a save (\(kills) kills, \(launches) launches)")
         print("crash safety: \(kills) kills (\(midSave) inside a save), \(completions) runs completed between kills, "
               + "\(launches + 1) launches; uninterrupted run \(String(format: "%.1f", duration)) s")
+    }
+
+    /// The folder's files with their sizes, inodes and modification times.
+    static func folderState(_ folder: String) -> [String: [Int]] {
+        var state: [String: [Int]] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            var st = stat()
+            guard stat((folder as NSString).appendingPathComponent(name), &st) == 0 else { continue }
+            #if canImport(Darwin)
+            let mtime = st.st_mtimespec
+            #else
+            let mtime = st.st_mtim
+            #endif
+            state[name] = [Int(st.st_size), Int(st.st_ino), Int(mtime.tv_sec), Int(mtime.tv_nsec)]
+        }
+        return state
     }
 
     /// Every complete version each file of the run takes: `last`, `state` and `best` after

@@ -47,8 +47,11 @@ struct RunFiles {
     /// A safetensors file, read and validated completely.
     func tensors(_ name: String) throws -> SafeTensorsArchive { try SafeTensors.read(path(name)) }
 
-    /// The folder's file names (hidden ones included), sorted.
-    func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder).sorted() }
+    /// The folder's file names (hidden ones included), sorted; none if there is no folder.
+    func names() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    }
 }
 
 /// Whether two archives hold the same tensors (names, dtypes, shapes and bytes).
