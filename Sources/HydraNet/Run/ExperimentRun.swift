@@ -160,8 +160,9 @@ public final class ExperimentRun {
             metricsLog = try MetricsLog.resume(at: output("metrics.jsonl"), afterEpoch: trainer.epoch)
             reports = try earlierReports(metricsLog)
         } else {
-            // A new run: nothing of an earlier run in this folder may pass for this one's.
-            for name in ["best.safetensors", "last.safetensors", "state.safetensors", "report.json", "test-metrics.json"] {
+            // A new run: nothing of an earlier run in this folder may pass for this one's. The
+            // state goes first: killed midway, the next run starts afresh rather than resuming.
+            for name in ["state.safetensors", "best.safetensors", "last.safetensors", "report.json", "test-metrics.json"] {
                 if fm.fileExists(atPath: output(name)) { try fm.removeItem(atPath: output(name)) }
             }
             metricsLog = try MetricsLog.create(at: output("metrics.jsonl"))
