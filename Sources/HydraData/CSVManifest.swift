@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// A CSV manifest: one row per image, an image-path column and one column per task.
 ///
@@ -255,11 +256,11 @@ public struct CSVManifest {
     }
 }
 
-/// Writes text atomically (temp file + rename).
+/// Writes text crash-safely (``AtomicFile``: temp file, fsync, rename).
 func writeText(_ text: String, to path: String) throws {
     do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(Data(text.utf8), to: path)
     } catch {
-        throw DataError.unreadableFile(path: path, reason: "cannot write: \(error.localizedDescription)")
+        throw DataError.unreadableFile(path: path, reason: "cannot write: \(error)")
     }
 }

@@ -34,7 +34,7 @@ public struct DecodeOptions: Sendable {
 ///
 /// The cache key covers the file list, each file's size and modification time, the labels,
 /// the tasks and the transform; touching, replacing, adding or removing a file, or changing
-/// the size or scaling, rebuilds it. Files are written atomically (temp file + rename), and
+/// the size or scaling, rebuilds it. Files are written crash-safely (``AtomicFile``), and
 /// older caches of the same dataset and size are removed. A cache file that cannot be read
 /// is rebuilt, never trusted.
 public struct DecodedCache: Sendable {
@@ -264,6 +264,8 @@ public struct DecodedCache: Sendable {
             "names": try json(d.names),
             "skipped": try json(d.skipped),
         ]
+        // Temporary files of writes killed midway (by any process) go first.
+        AtomicFile.removeStaleTemporaries(in: (path as NSString).deletingLastPathComponent)
         do {
             try SafeTensors.save(ordered: tensors, metadata: metadata, to: path)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// A seeded generator of UTKFace-format face images with learnable structure: the face's
 /// size grows with age through childhood, wrinkles and grey hair come with age, the face
@@ -178,13 +179,14 @@ public struct SyntheticFaces: Sendable, Hashable, Codable {
         let existing = (try? String(contentsOfFile: marker, encoding: .utf8)) ?? ""
         if existing != markerText || !names.allSatisfy({ fm.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) }) {
             try? fm.removeItem(atPath: marker)
+            AtomicFile.removeStaleTemporaries(in: folder)
             let errors = LockedBox<[String]>([])
             let generator = self
             DispatchQueue.concurrentPerform(iterations: count) { i in
                 do {
                     let bytes = try ImageCodec.encodeJPEG(generator.render(i), quality: generator.quality)
                     let path = (folder as NSString).appendingPathComponent(names[i])
-                    try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+                    try AtomicFile.write(bytes, to: path)
                 } catch {
                     errors.withLock { $0.append("\(names[i]): \(error)") }
                 }

@@ -19,7 +19,8 @@ public struct SafeTensorsArchive {
 /// an 8-byte little-endian header length, a JSON header, then the raw tensor bytes.
 ///
 /// Files are read memory-mapped and validated before any tensor is built; every malformed
-/// file throws `TorchError.file` naming the problem. Writes are atomic (temp file + rename).
+/// file throws `TorchError.file` naming the problem. Writes go through ``AtomicFile``: a
+/// reader (or a resumed run after a crash) sees the previous file or the new one, never part.
 public enum SafeTensors {
     /// The largest header accepted (the reference implementation's limit).
     public static let maxHeaderSize = 100_000_000
@@ -96,16 +97,15 @@ public enum SafeTensors {
         return SafeTensorsArchive(names: entries.map(\.name), tensors: tensors, metadata: metadata)
     }
 
-    /// Writes tensors (sorted by name) and metadata to `path` atomically.
+    /// Writes tensors (sorted by name) and metadata to `path` atomically (``AtomicFile``).
     public static func save(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
         try save(ordered: tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, to: path)
     }
 
-    /// Writes tensors in the given order, and metadata, to `path` atomically.
+    /// Writes tensors in the given order, and metadata, to `path` atomically (``AtomicFile``).
     public static func save(ordered tensors: [(String, Tensor)], metadata: [String: String] = [:],
                             to path: String) throws {
-        let bytes = try encode(ordered: tensors, metadata: metadata)
-        try writeAtomically(bytes, to: path)
+        try AtomicFile.write(try encode(ordered: tensors, metadata: metadata), to: path)
     }
 
     /// Encodes tensors and metadata as safetensors bytes. Tensors are copied to the CPU.
@@ -234,34 +234,3 @@ public enum SafeTensors {
 
 /// The text of the current `errno`.
 func errnoText() -> String { String(cString: strerror(errno)) }
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
-/// reader never sees a partial file.
-public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-    let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw TorchError.file(path: path, message: "cannot create \(tmp): \(errnoText())") }
-    var written = 0
-    let ok: Bool = bytes.withUnsafeBytes { raw in
-        while written < raw.count {
-            let n = write(fd, raw.baseAddress! + written, raw.count - written)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            written += n
-        }
-        return fsync(fd) == 0
-    }
-    let message = errnoText()
-    close(fd)
-    guard ok else {
-        unlink(tmp)
-        throw TorchError.file(path: path, message: "write failed: \(message)")
-    }
-    guard rename(tmp, path) == 0 else {
-        let message = errnoText()
-        unlink(tmp)
-        throw TorchError.file(path: path, message: "cannot rename temporary file: \(message)")
-    }
-}

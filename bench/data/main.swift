@@ -134,7 +134,7 @@ if let limit = options.limit, limit < dataset.files.count {
 }
 let n = dataset.files.count
 let listFile = work + "/files.txt"
-try dataset.files.map(\.path).joined(separator: "\n").write(toFile: listFile, atomically: true, encoding: .utf8)
+try AtomicFile.write(Data(dataset.files.map(\.path).joined(separator: "\n").utf8), to: listFile)
 
 // Both sides read from the page cache: read every file once first.
 let (bytesRead, readTime) = try time { try dataset.files.reduce(0) { $0 + (try ImageCodec.readFile($1.path)).count } }
@@ -234,7 +234,7 @@ for size in options.sizes {
         var pairSet = dataset
         pairSet.files = Array(dataset.files.prefix(4000))
         let pairList = work + "/pair-files.txt"
-        try pairSet.files.map(\.path).joined(separator: "\n").write(toFile: pairList, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(pairSet.files.map(\.path).joined(separator: "\n").utf8), to: pairList)
         for _ in 0..<5 {
             Torch.numThreads = 1
             let (_, ours) = try time { () throws -> Void in

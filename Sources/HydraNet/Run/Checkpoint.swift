@@ -4,7 +4,8 @@ import TorchNN
 
 /// A model checkpoint: the model's state dict in a safetensors file (readable by Python's
 /// `safetensors.torch.load_file`), with the tasks (and any extra metadata the caller passes,
-/// e.g. the backbone name) as JSON in the header's `__metadata__`. Writes are atomic.
+/// e.g. the backbone name) as JSON in the header's `__metadata__`. Writes are crash-safe
+/// (``AtomicFile``): the file is always the complete previous or the complete new checkpoint.
 public enum Checkpoint {
     /// Metadata keys.
     public static let tasksKey = "hydranet.tasks"

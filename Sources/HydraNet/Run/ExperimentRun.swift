@@ -6,8 +6,8 @@ import TorchNN
 /// A complete training run: loads (or generates) the data, decodes it through the cache,
 /// splits it, builds the model and trainer, trains with validation after each epoch, keeps
 /// the best checkpoint (validation Δm), the last, and the full training state (resumable),
-/// evaluates the best on the test split,
-/// and writes `metrics.jsonl` and `report.json` in the output folder.
+/// evaluates the best on the test split, and writes `metrics.jsonl`, `report.json` and
+/// `test-metrics.json` in the output folder — every file crash-safely (``AtomicFile``).
 public final class ExperimentRun {
     public let configuration: RunConfiguration
     public let data: DecodedDataset
@@ -16,6 +16,9 @@ public final class ExperimentRun {
     public let trainer: Trainer
     /// Human-readable progress lines (the CLI prints them).
     public var log: (String) -> Void
+    /// Called after each epoch, once its report is logged and its checkpoints and training
+    /// state are written (e.g. to copy or inspect them); an error thrown here stops the run.
+    public var onEpoch: ((EpochReport) throws -> Void)?
 
     public init(_ configuration: RunConfiguration, log: @escaping (String) -> Void = { print($0) }) throws {
         try configuration.validate()
@@ -49,10 +52,13 @@ public final class ExperimentRun {
                 .filter { !$0.isNaN }
             tasks[i].fitStandardization(values)
         }
-        Torch.manualSeed(configuration.training.seed)
-        let backbone = try ExperimentRun.makeBackbone(configuration)
+        // One generator, seeded from the run's seed, draws the initial weights and then the
+        // dropout masks: the run never touches libtorch's global generator.
+        let generator = Generator(seed: configuration.training.seed)
+        let backbone = try ExperimentRun.makeBackbone(configuration, generator: generator)
         model = try HydraNetModel(backbone: backbone.module, featureCount: backbone.features, tasks: tasks,
-                                  headHidden: configuration.headHidden, headDropout: configuration.headDropout)
+                                  headHidden: configuration.headHidden, headDropout: configuration.headDropout,
+                                  generator: generator)
         model.to(device: configuration.device)
         if configuration.freezeBackbone { model.freeze(backbone: true) }
         if !configuration.frozenHeads.isEmpty {
@@ -86,20 +92,21 @@ public final class ExperimentRun {
         return ""
     }
 
-    static func makeBackbone(_ c: RunConfiguration) throws -> (module: Module, features: Int) {
+    static func makeBackbone(_ c: RunConfiguration, generator: Generator) throws -> (module: Module, features: Int) {
         let depth: ResNet.Depth
         switch c.backbone {
         case .convnet:
             if c.pretrainedWeights != nil {
                 throw HydraError.invalidConfiguration("--pretrained loads torchvision ResNet weights: use a resnet backbone")
             }
-            let net = ConvNet(channels: [32, 64, 128])
+            let net = ConvNet(channels: [32, 64, 128], generator: generator)
             return (net, net.featureCount)
         case .resnet18: depth = .resnet18
         case .resnet34: depth = .resnet34
         case .resnet50: depth = .resnet50
         }
-        let net = ResNet(ResNet.Configuration(depth: depth, numClasses: nil, smallImageStem: c.smallImageStem))
+        let net = ResNet(ResNet.Configuration(depth: depth, numClasses: nil, smallImageStem: c.smallImageStem),
+                         generator: generator)
         if let path = c.pretrainedWeights {
             var weights = path.hasSuffix(".safetensors") ? try StateDict.load(safetensors: path) : try PthFile.load(path)
             for key in weights.keys where key.hasPrefix("fc.") { weights[key] = nil }
@@ -112,13 +119,29 @@ public final class ExperimentRun {
         return (net, net.featureCount)
     }
 
-    /// Trains, checkpoints and reports; returns the epoch reports.
+    /// Trains, checkpoints and reports; returns the reports of every epoch of the run (for
+    /// a resumed run, those of the epochs before the resume come from `metrics.jsonl`).
+    ///
+    /// Every file is written crash-safely (``AtomicFile``): killed at any moment, the output
+    /// folder holds complete files only, and the run continues with
+    /// ``RunConfiguration/resumeFrom`` set to its `state.safetensors`. A new run (no resume)
+    /// first removes the outputs of an earlier run in the same folder.
     @discardableResult
     public func run() throws -> [EpochReport] {
         let c = configuration
         let fm = FileManager.default
         try fm.createDirectory(atPath: c.outputDirectory, withIntermediateDirectories: true)
+        AtomicFile.removeStaleTemporaries(in: c.outputDirectory)
         let baseline = try c.baselineFile.map(DeltaM.loadBaseline)
+        if let baseline, let path = c.baselineFile {
+            // A baseline for other tasks would leave Δm (and so the best checkpoint) undefined.
+            let names = model.tasks.map(\.name)
+            guard baseline.keys.contains(where: { key in names.contains { key.hasPrefix($0 + "/") } }) else {
+                throw HydraError.invalidConfiguration("baseline file \(path) has no metric of the tasks \(names) "
+                    + "(its keys: \(baseline.keys.sorted().prefix(6).joined(separator: ", ")); expected e.g. "
+                    + "\"\(names[0])/…\")")
+            }
+        }
         var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
                                           augmentation: c.augment ? .standard : nil, device: c.device)
         // A final training batch of one sample cannot be batch-normalised: drop it.
@@ -130,34 +153,45 @@ public final class ExperimentRun {
         loaderOptions.batchSize = Swift.max(c.batchSize, 256)
         let validation = try DataLoader(data, rows: splits.validation, options: loaderOptions)
         let test = try DataLoader(data, rows: splits.test, options: loaderOptions)
-        let metricsLog = MetricsLog(path: (c.outputDirectory as NSString).appendingPathComponent("metrics.jsonl"))
-        let best = (c.outputDirectory as NSString).appendingPathComponent("best.safetensors")
-        if c.resumeFrom == nil {
-            // A new run: nothing of an earlier run in this folder may pass for this one's.
-            try metricsLog.truncate()
-            try? fm.removeItem(atPath: best)
-        }
-        let last = (c.outputDirectory as NSString).appendingPathComponent("last.safetensors")
-        let state = (c.outputDirectory as NSString).appendingPathComponent("state.safetensors")
+        func output(_ name: String) -> String { (c.outputDirectory as NSString).appendingPathComponent(name) }
+        let (best, last, state) = (output("best.safetensors"), output("last.safetensors"), output("state.safetensors"))
+        let metricsLog: MetricsLog
+        var reports: [EpochReport] = []
         if let resume = c.resumeFrom {
             try trainer.loadTrainingState(from: resume)
             log("resumed from \(resume) after epoch \(trainer.epoch) (step \(trainer.globalStep))")
+            // Lines of epochs after the saved state belong to work lost with the crash.
+            metricsLog = try MetricsLog.resume(at: output("metrics.jsonl"), afterEpoch: trainer.epoch)
+            reports = try earlierReports(metricsLog)
+        } else {
+            // A new run: nothing of an earlier run in this folder may pass for this one's. The
+            // state goes first: killed midway, the next run starts afresh rather than resuming.
+            for name in ["state.safetensors", "best.safetensors", "last.safetensors", "report.json", "test-metrics.json"] {
+                if fm.fileExists(atPath: output(name)) { try fm.removeItem(atPath: output(name)) }
+            }
+            metricsLog = try MetricsLog.create(at: output("metrics.jsonl"))
         }
         let meta = ["hydranet.weighting": trainer.weighting.name, "hydranet.image_size": String(c.imageSize),
                     "hydranet.backbone": c.backbone.rawValue]
-        let reports = try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: { step, total, r in
-            if step % 20 == 0 || step == total {
-                try? metricsLog.append(["type": "step", "epoch": self.trainer.epoch + 1, "step": step, "of": total,
-                                        "losses": self.named(r.losses), "weights": self.named(r.weights),
-                                        "gram_condition": r.gramCondition as Any])
+        var stepLogError: Error?
+        reports += try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: { step, total, r in
+            guard step % 20 == 0 || step == total, stepLogError == nil else { return }
+            do {
+                try metricsLog.append(["type": "step", "epoch": self.trainer.epoch + 1, "step": step, "of": total,
+                                       "losses": self.named(r.losses), "weights": self.named(r.weights),
+                                       "gram_condition": r.gramCondition as Any])
+            } catch {
+                stepLogError = error
             }
         }) { report in
+            if let stepLogError { throw stepLogError }
             self.log(self.describe(report))
-            try metricsLog.append(["type": "epoch", "report": try JSONSerialization.jsonObject(
+            try metricsLog.append(["type": "epoch", "epoch": report.epoch, "report": try JSONSerialization.jsonObject(
                 with: JSONEncoder().encode(report))])
             if report.isBest { try Checkpoint.save(self.model, to: best, metadata: meta) }
             try Checkpoint.save(self.model, to: last, metadata: meta)
             try self.trainer.saveTrainingState(to: state)
+            try self.onEpoch?(report)
         }
         if fm.fileExists(atPath: best) { try Checkpoint.load(best, into: model) }
         let testReport = try trainer.evaluate(test)
@@ -168,12 +202,23 @@ public final class ExperimentRun {
             "weighting": trainer.weighting.name,
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: (c.outputDirectory as NSString).appendingPathComponent("report.json")),
-                       options: .atomic)
-        try DeltaM.saveBaseline(testReport.metrics, to: (c.outputDirectory as NSString).appendingPathComponent("test-metrics.json"))
+        try AtomicFile.write(data, to: output("report.json"))
+        try DeltaM.saveBaseline(testReport.metrics, to: output("test-metrics.json"))
         log("wrote best.safetensors, last.safetensors, state.safetensors (resume with --resume), metrics.jsonl, "
             + "report.json and test-metrics.json in \(c.outputDirectory)")
         return reports
+    }
+
+    /// The epoch reports an earlier (interrupted) part of this run logged.
+    private func earlierReports(_ log: MetricsLog) throws -> [EpochReport] {
+        try log.entries.filter { $0["type"] as? String == "epoch" }.map { entry in
+            guard let report = entry["report"],
+                  let value = try? JSONDecoder().decode(EpochReport.self, from: JSONSerialization.data(withJSONObject: report))
+            else {
+                throw HydraError.invalidData("\(log.path): the report of epoch \(entry["epoch"] ?? "?") is malformed")
+            }
+            return value
+        }
     }
 
     private func named(_ values: [Double?]) -> [String: Double] {
@@ -200,25 +245,5 @@ public final class ExperimentRun {
         if r.isBest { parts.append("*") }
         parts.append(String(format: "%.1fs", r.seconds))
         return parts.joined(separator: " | ")
-    }
-}
-
-/// Appends JSON lines (machine-readable metrics beside the human log).
-final class MetricsLog {
-    let path: String
-    init(path: String) { self.path = path }
-
-    func truncate() throws {
-        FileManager.default.createFile(atPath: path, contents: Data())
-    }
-
-    func append(_ object: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8)
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw HydraError.invalidConfiguration("cannot write \(path)")
-        }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data)
     }
 }

@@ -78,8 +78,11 @@ public struct RunConfiguration: Sendable {
         if let r = resumeFrom, !FileManager.default.fileExists(atPath: r) {
             throw HydraError.invalidConfiguration("training state to resume from not found: \(r)")
         }
-        if let b = baselineFile, !FileManager.default.fileExists(atPath: b) {
-            throw HydraError.invalidConfiguration("baseline file not found: \(b)")
+        if let b = baselineFile {
+            guard FileManager.default.fileExists(atPath: b) else {
+                throw HydraError.invalidConfiguration("baseline file not found: \(b)")
+            }
+            _ = try DeltaM.loadBaseline(b)  // a malformed file is refused before anything runs
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// The standard multi-task score against single-task (or other) baselines.
 public enum DeltaM {
@@ -50,10 +51,10 @@ public enum DeltaM {
         return values
     }
 
-    /// Writes metrics as a baseline file (atomically).
+    /// Writes metrics as a baseline file, crash-safely (``AtomicFile``).
     public static func saveBaseline(_ metrics: [MetricValue], to path: String) throws {
         let object = Dictionary(uniqueKeysWithValues: metrics.map { ($0.key, $0.value) })
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(data, to: path)
     }
 }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built `hydranet` command-line tool, run as a real subprocess. Its output goes to
+/// files (never a pipe a full buffer could block), read back when it exits.
+struct HydranetProcess {
+    /// What a finished run left.
+    struct Outcome {
+        var status: Int32
+        /// Whether it was ended by a signal (`status` is then the signal's number).
+        var signalled: Bool
+        var stdout: String
+        var stderr: String
+
+        var summary: String { "status \(status)\(signalled ? " (signal)" : ""); stderr:\n\(stderr)\nstdout:\n\(stdout)" }
+    }
+
+    /// The `hydranet` binary beside the test bundle, else in `.build/debug`.
+    static func executable() throws -> URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hydranet")
+        let url = FileManager.default.isExecutableFile(atPath: beside.path) ? beside
+            : PythonReference.packageRoot.appendingPathComponent(".build/debug/hydranet")
+        try #require(FileManager.default.isExecutableFile(atPath: url.path), "hydranet not built (swift build builds it)")
+        return url
+    }
+
+    let process = Process()
+    private let stdoutFile: URL
+    private let stderrFile: URL
+
+    /// Starts `hydranet ARGUMENTS` with the decoded cache (and generated data) in `cache`;
+    /// `logs` is a folder for its output files.
+    init(_ arguments: [String], cache: String, logs: URL) throws {
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let tag = UUID().uuidString
+        stdoutFile = logs.appendingPathComponent("\(tag).out")
+        stderrFile = logs.appendingPathComponent("\(tag).err")
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        process.executableURL = try HydranetProcess.executable()
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["HYDRANET_CACHE"] = cache
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits for the process to end and returns what it left.
+    func wait() -> Outcome {
+        process.waitUntilExit()
+        func text(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "<unreadable \(url.path)>" }
+        let outcome = Outcome(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+                              stdout: text(stdoutFile), stderr: text(stderrFile))
+        try? FileManager.default.removeItem(at: stdoutFile)
+        try? FileManager.default.removeItem(at: stderrFile)
+        return outcome
+    }
+
+    /// Runs `hydranet ARGUMENTS` to the end.
+    static func run(_ arguments: [String], cache: String, logs: URL) throws -> Outcome {
+        try HydranetProcess(arguments, cache: cache, logs: logs).wait()
+    }
+}
+
+/// A fresh temporary folder for one test, removed by `cleanUp()`.
+struct ScratchFolder {
+    let url: URL
+    init(_ name: String) throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("hydranet-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ component: String) -> String { url.appendingPathComponent(component).path }
+    func cleanUp() { try? FileManager.default.removeItem(at: url) }
+}
