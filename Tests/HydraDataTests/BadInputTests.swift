@@ -176,6 +176,26 @@ struct BadInputTests {
         #expect(hit.cacheStatus == .hit && hit.skipped == decoded.skipped)
     }
 
+    /// A label outside its task's range reached the losses, which trap (e.g. from a cache file).
+    @Test("decoded labels outside their task's range are refused")
+    func labelRange() throws {
+        let images = Tensor.zeros([2, 3, 4, 4], dtype: .uint8)
+        let mask = Tensor([true, true])
+        func dataset(_ task: TaskSpec, _ labels: Tensor) throws -> DecodedDataset {
+            try DecodedDataset(name: "x", tasks: [task], transform: ImageTransform(size: 4), images: images,
+                               labels: [labels], masks: [mask], names: ["a", "b"], contentHashes: [1, 2])
+        }
+        #expect(throws: DataError.self) { try dataset(.classification("c", classNames: ["a", "b"]), Tensor([0, 7] as [Int64])) }
+        #expect(throws: DataError.self) { try dataset(.classification("c", classNames: ["a", "b"]), Tensor([-1, 0] as [Int64])) }
+        #expect(throws: DataError.self) { try dataset(.binary("b"), Tensor([0, 0.5] as [Float])) }
+        #expect(throws: DataError.self) { try dataset(.regression("r"), Tensor([1, .infinity] as [Float])) }
+        _ = try dataset(.classification("c", classNames: ["a", "b"]), Tensor([1, 0] as [Int64]))
+        // A masked-out (missing) label is not checked.
+        _ = try DecodedDataset(name: "x", tasks: [.binary("b")], transform: ImageTransform(size: 4), images: images,
+                               labels: [Tensor([1, 9] as [Float])], masks: [Tensor([true, false])], names: ["a", "b"],
+                               contentHashes: [1, 2])
+    }
+
     @Test("invalid options throw")
     func invalidOptions() throws {
         #expect(throws: DataError.self) { try ImageTransform(size: 0).validate() }
