@@ -176,6 +176,35 @@ struct BadInputTests {
         #expect(hit.cacheStatus == .hit && hit.skipped == decoded.skipped)
     }
 
+    /// Each scan of a progressive JPEG is a pass over the whole image: thousands of them in a
+    /// small file kept the decoder busy for as long as the file liked.
+    @Test("a progressive JPEG with more than 500 scans is refused")
+    func tooManyScans() throws {
+        let progressive = try ImageCodec.encodeJPEG(SyntheticFaces(count: 1, size: 32).render(0), quality: 90, progressive: true)
+        #expect(try ImageCodec.decode(progressive).width == 32)
+        // Find the last scan (SOS segment and its entropy-coded data) and repeat it.
+        var pos = 2, lastScan = 0..<0
+        while pos + 4 <= progressive.count, progressive[pos] == 0xFF, progressive[pos + 1] != 0xD9 {
+            let length = Int(progressive[pos + 2]) << 8 | Int(progressive[pos + 3])
+            var end = pos + 2 + length
+            if progressive[pos + 1] == 0xDA {
+                while end + 1 < progressive.count,
+                      !(progressive[end] == 0xFF && progressive[end + 1] != 0 && !(0xD0...0xD7).contains(progressive[end + 1])) {
+                    end += 1
+                }
+                lastScan = pos..<end
+            }
+            pos = end
+        }
+        #expect(!lastScan.isEmpty && Array(progressive[pos...]) == [0xFF, 0xD9])
+        let repeated = Array(progressive[..<pos]) + Array(repeating: Array(progressive[lastScan]), count: 600).joined() + [0xFF, 0xD9]
+        guard case let .corruptImage(_, reason) = decodeError(repeated) else {
+            Issue.record("not refused as corrupt: \(String(describing: decodeError(repeated)))")
+            return
+        }
+        #expect(reason.contains("more than 500 scans"), "\(reason)")
+    }
+
     /// A label outside its task's range reached the losses, which trap (e.g. from a cache file).
     @Test("decoded labels outside their task's range are refused")
     func labelRange() throws {
