@@ -48,6 +48,17 @@ struct PthHostileFileTests {
         #expect(try PthFile.load(data: Data(deflated), name: "deflated.pth")["w"]?.scalars(as: Float.self) == [1, 2, 3, 4])
     }
 
+    @Test("describe(pickle:) validates a pickle alone and lists its tensors")
+    func describePickle() throws {
+        let layout = try PthFile.describe(pickle: Data(PickleWriter.stateDict(numel: 4, size: [2, 2], stride: [2, 1])),
+                                          name: "data.pkl")
+        #expect(layout.map(\.key) == ["w"] && layout[0].shape == [2, 2] && layout[0].dtype == .float32)
+        #expect(throws: TorchError.file(path: "data.pkl", message: "tensor with size [3], stride [2], offset 0 reaches "
+                                        + "element 4 of storage '0', which has 4 elements")) {
+            try PthFile.describe(pickle: Data(PickleWriter.stateDict(numel: 4, size: [3], stride: [2])), name: "data.pkl")
+        }
+    }
+
     @Test("a tensor whose zero strides ask for 64 GB from a 4-element storage is refused before anything is allocated")
     func sixtyFourGigabytes() {
         let message = refusal(file(size: [65536, 65536, 4], stride: [0, 0, 0]))

@@ -41,6 +41,24 @@ public enum PthFile {
         }
     }
 
+    /// What a `data.pkl` pickle describes, without reading any storage: the state dict's
+    /// keys with each tensor's dtype and shape, after the validation ``load(data:name:limits:)``
+    /// runs on the pickle (allowed globals only, the limits, every layout inside its declared
+    /// storage). For looking into a file's pickle alone, and for fuzzing the unpickler.
+    public static func describe(pickle: Data, name: String, limits: Limits = Limits()) throws
+        -> [(key: String, dtype: DType, shape: [Int])] {
+        do {
+            guard pickle.count <= limits.maxPickleBytes else {
+                throw PthFormatError("the pickle has \(pickle.count) bytes, more than the \(limits.maxPickleBytes) allowed")
+            }
+            var unpickler = RestrictedUnpickler(limits: limits)
+            let root = try pickle.withUnsafeBytes { try unpickler.load($0) }
+            return try stateDictEntries(root, maxDepth: limits.maxNestingDepth).map { ($0.0, $0.1.storage.dtype, $0.1.size) }
+        } catch let error as PthFormatError {
+            throw TorchError.file(path: name, message: error.description)
+        }
+    }
+
     private static func loadChecked(_ data: Data, name: String, limits: Limits) throws -> StateDict {
         let magic = Array(data.prefix(4))
         guard magic.count == 4 else { throw PthFormatError("truncated: \(data.count) bytes") }
