@@ -93,6 +93,9 @@ struct PthImportTests {
     @Test("a missing file and a non-zip file throw")
     func notPth() throws {
         #expect(throws: TorchError.self) { try PthFile.load("/nonexistent.pth") }
+        // A device would stream forever, a folder is not a file: refused before reading.
+        #expect(throws: TorchError.file(path: "/dev/zero", message: "not a regular file")) { try PthFile.load("/dev/zero") }
+        #expect(throws: TorchError.file(path: "/tmp", message: "not a regular file")) { try PthFile.load("/tmp") }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("text-\(getpid()).pth").path
         try "hello world".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: TorchError.self) { try PthFile.load(path) }

@@ -18,13 +18,7 @@ public enum PthFile {
     /// The state dict in a `.pth` file. A top-level dict of tensors is returned as is; a
     /// checkpoint dict whose tensors sit under `state_dict` or `model` returns those.
     public static func load(_ path: String, limits: Limits = Limits()) throws -> StateDict {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw TorchError.file(path: path, message: "cannot open (\(error.localizedDescription))")
-        }
-        return try load(data: data, name: path, limits: limits)
+        try load(data: try readRegularFile(path), name: path, limits: limits)
     }
 
     /// The state dict in the bytes of a `.pth` file held in memory (as ``load(_:limits:)``);
