@@ -67,8 +67,8 @@ let package = Package(
         // Shared by the test targets: Python reference values and tensor assertions.
         .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
-        // The leak check, run by TorchTests in a separate process.
-        .executableTarget(name: "hydranet-leakcheck", dependencies: ["Torch"], path: "Tests/LeakCheck"),
+        // The leak check (bare tensors and training steps), run by tests in a separate process.
+        .executableTarget(name: "hydranet-leakcheck", dependencies: ["Torch", "TorchNN", "HydraNet"], path: "Tests/LeakCheck"),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "Torch", "TestSupport"]),
         .testTarget(name: "HydraDataTests", dependencies: ["HydraData", "Torch", "TestSupport"]),
         .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch", "TestSupport"]),

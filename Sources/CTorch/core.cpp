@@ -11,12 +11,17 @@
 using namespace ctorch;
 
 static thread_local std::string g_error;
+std::atomic<int64_t> ctorch::live_handles{0};
 void ctorch::set_error(const char *msg) { g_error = msg ? msg : "unknown error"; }
 void ctorch::clear_error() { g_error.clear(); }
 
 extern "C" {
 const char *ct_last_error(void) { return g_error.c_str(); }
-void ct_free(ct_tensor t) { delete t; }
+void ct_free(ct_tensor t) {
+  if (t) live_handles.fetch_sub(1, std::memory_order_relaxed);
+  delete t;
+}
+int64_t ct_live_tensor_handles(void) { return live_handles.load(std::memory_order_relaxed); }
 ct_tensor ct_shallow_copy(ct_tensor t) { CT_TENSOR(T(t)) }
 const char *ct_torch_version(void) { return TORCH_VERSION; }
 

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <c10/core/GradMode.h>
+#include <atomic>
 #include <string>
 #include <vector>
 #include "ctorch.h"
@@ -15,7 +16,12 @@ namespace ctorch {
 void set_error(const char *msg);
 void clear_error();
 
-inline ct_tensor wrap(at::Tensor t) { return new ct_tensor_s{std::move(t)}; }
+/** Handles alive (made by wrap, not yet freed): the leak check's exact measure. */
+extern std::atomic<int64_t> live_handles;
+inline ct_tensor wrap(at::Tensor t) {
+  live_handles.fetch_add(1, std::memory_order_relaxed);
+  return new ct_tensor_s{std::move(t)};
+}
 inline const at::Tensor &T(ct_tensor h) { return h->t; }
 inline std::optional<at::Tensor> opt(ct_tensor h) {
   return h ? std::optional<at::Tensor>(h->t) : std::nullopt;

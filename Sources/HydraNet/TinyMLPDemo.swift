@@ -40,18 +40,19 @@ public struct TinyMLPDemo: Sendable {
         guard samples > 0, inputs > 0, hidden > 0, steps >= 0, learningRate > 0 else {
             throw TorchError.invalidArgument("demo: sizes and learning rate must be positive")
         }
-        Torch.manualSeed(seed)
+        // Every draw comes from the demo's own generator (not libtorch's global one).
+        let generator = Generator(seed: seed)
         // Data: y = tanh(x·A)·b + noise, a smooth non-linear target an MLP can fit.
-        let x = Tensor.randn([samples, inputs], device: device)
-        let a = Tensor.randn([inputs, 4], device: device)
-        let b = Tensor.randn([4, 1], device: device)
+        let x = Tensor.randn([samples, inputs], device: device, generator: generator)
+        let a = Tensor.randn([inputs, 4], device: device, generator: generator)
+        let b = Tensor.randn([4, 1], device: device, generator: generator)
         let y = (x.matmul(a) / Double(inputs).squareRoot()).tanh().matmul(b)
-            + 0.05 * Tensor.randn([samples, 1], device: device)
+            + 0.05 * Tensor.randn([samples, 1], device: device, generator: generator)
 
         // Parameters with PyTorch's default Linear initialisation bounds (1/√fan_in).
         func uniform(_ shape: [Int], fanIn: Int) -> Tensor {
             let bound = 1 / Double(fanIn).squareRoot()
-            return Tensor.empty(shape, device: device).uniform_(-bound, bound).requiringGrad()
+            return Tensor.empty(shape, device: device).uniform_(-bound, bound, generator: generator).requiringGrad()
         }
         let w1 = uniform([hidden, inputs], fanIn: inputs), b1 = uniform([hidden], fanIn: inputs)
         let w2 = uniform([1, hidden], fanIn: hidden), b2 = uniform([1], fanIn: hidden)

@@ -70,8 +70,16 @@ public enum Functional {
 
     /// Dropout: zeroes elements with probability `p` and scales the rest by 1/(1−p) when
     /// training; the identity otherwise (`F.dropout`).
-    public static func dropout(_ x: Tensor, p: Double = 0.5, training: Bool = true) -> Tensor {
-        checked("dropout", ct_dropout(x.handle, p, training ? 1 : 0))
+    /// With a `generator` the mask is drawn from it (on the CPU, then copied for other
+    /// devices), otherwise from the global generator.
+    public static func dropout(_ x: Tensor, p: Double = 0.5, training: Bool = true,
+                               generator: Generator? = nil) -> Tensor {
+        guard let generator, training, p > 0 else { return checked("dropout", ct_dropout(x.handle, p, training ? 1 : 0)) }
+        if x.device == .cpu { return checked("dropout", ct_dropout_gen(x.handle, p, 1, generator.handle)) }
+        // The scaled mask, drawn on the CPU exactly as for a CPU tensor, then applied here.
+        let ones = Tensor.ones(x.shape, dtype: x.dtype, device: .cpu)
+        let mask = withExtendedLifetime(ones) { checked("dropout", ct_dropout_gen(ones.handle, p, 1, generator.handle)) }
+        return x * mask.to(device: x.device)
     }
 
     public static func relu(_ x: Tensor) -> Tensor { x.relu() }

@@ -19,6 +19,10 @@ public enum Torch {
         try tryCheck("setRNGState", ct_set_rng_state(state.handle))
     }
 
+    /// Tensor handles alive in this process (every `Tensor` holds one): a count that
+    /// returns to the same value after a step that leaks nothing.
+    public static var liveTensorHandles: Int { Int(ct_live_tensor_handles()) }
+
     /// Threads used inside one op (`torch.get_num_threads` / `set_num_threads`).
     public static var numThreads: Int {
         get { Int(ct_get_num_threads()) }

@@ -123,34 +123,55 @@ extension Tensor {
         checked("eye", ct_eye(Int64(n), Int64(m ?? n), dtype.rawValue, device.kind.rawValue, Int32(device.index)))
     }
 
-    /// Uniform samples in [0, 1) from the global generator (`torch.rand`).
-    public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+    /// Uniform samples in [0, 1) (`torch.rand`), from `generator` or else the global one.
+    public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
+                            generator: Generator? = nil) -> Tensor {
         withInt64s(shape) { s, n in
-            checked("rand", ct_rand(s, n, dtype.rawValue, device.kind.rawValue, Int32(device.index)))
+            if let generator {
+                return checked("rand", ct_rand_gen(s, n, dtype.rawValue, generator.handle)).onDevice(device)
+            }
+            return checked("rand", ct_rand(s, n, dtype.rawValue, device.kind.rawValue, Int32(device.index)))
         }
     }
 
-    /// Standard normal samples from the global generator (`torch.randn`); the same seed gives
-    /// the same values as Python's `torch.randn`.
-    public static func randn(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+    /// Standard normal samples (`torch.randn`), from `generator` or else the global one; the
+    /// same seed gives the same values as Python's `torch.randn`.
+    public static func randn(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
+                             generator: Generator? = nil) -> Tensor {
         withInt64s(shape) { s, n in
-            checked("randn", ct_randn(s, n, dtype.rawValue, device.kind.rawValue, Int32(device.index)))
+            if let generator {
+                return checked("randn", ct_randn_gen(s, n, dtype.rawValue, generator.handle)).onDevice(device)
+            }
+            return checked("randn", ct_randn(s, n, dtype.rawValue, device.kind.rawValue, Int32(device.index)))
         }
     }
 
-    /// Integers uniformly drawn from `low..<high` (`torch.randint`).
+    /// Integers uniformly drawn from `low..<high` (`torch.randint`), from `generator` or else
+    /// the global one.
     public static func randint(_ low: Int = 0, _ high: Int, _ shape: [Int], dtype: DType = .int64,
-                               device: Device = .cpu) -> Tensor {
+                               device: Device = .cpu, generator: Generator? = nil) -> Tensor {
         withInt64s(shape) { s, n in
-            checked("randint", ct_randint(Int64(low), Int64(high), s, n, dtype.rawValue, device.kind.rawValue,
-                                          Int32(device.index)))
+            if let generator {
+                return checked("randint", ct_randint_gen(Int64(low), Int64(high), s, n, dtype.rawValue,
+                                                         generator.handle)).onDevice(device)
+            }
+            return checked("randint", ct_randint(Int64(low), Int64(high), s, n, dtype.rawValue, device.kind.rawValue,
+                                                 Int32(device.index)))
         }
     }
 
-    /// A random permutation of `0..<n` (`torch.randperm`).
-    public static func randperm(_ n: Int, dtype: DType = .int64, device: Device = .cpu) -> Tensor {
-        checked("randperm", ct_randperm(Int64(n), dtype.rawValue, device.kind.rawValue, Int32(device.index)))
+    /// A random permutation of `0..<n` (`torch.randperm`), from `generator` or else the
+    /// global one.
+    public static func randperm(_ n: Int, dtype: DType = .int64, device: Device = .cpu,
+                                generator: Generator? = nil) -> Tensor {
+        if let generator {
+            return checked("randperm", ct_randperm_gen(Int64(n), dtype.rawValue, generator.handle)).onDevice(device)
+        }
+        return checked("randperm", ct_randperm(Int64(n), dtype.rawValue, device.kind.rawValue, Int32(device.index)))
     }
+
+    /// This tensor on `device` (itself if it is already there).
+    private func onDevice(_ device: Device) -> Tensor { device == .cpu ? self : to(device: device) }
 
     /// Zeros with this tensor's shape, dtype and device.
     public func zerosLike() -> Tensor { checked("zerosLike", ct_zeros_like(handle)) }
@@ -159,21 +180,45 @@ extension Tensor {
     /// `value` with this tensor's shape, dtype and device.
     public func fullLike(_ value: Double) -> Tensor { checked("fullLike", ct_full_like(handle, value)) }
     /// Uniform [0, 1) samples with this tensor's shape, dtype and device.
-    public func randLike() -> Tensor { checked("randLike", ct_rand_like(handle)) }
+    public func randLike(generator: Generator? = nil) -> Tensor {
+        guard let generator else { return checked("randLike", ct_rand_like(handle)) }
+        return Tensor.rand(shape, dtype: dtype, device: device, generator: generator)
+    }
     /// Standard normal samples with this tensor's shape, dtype and device.
-    public func randnLike() -> Tensor { checked("randnLike", ct_randn_like(handle)) }
-    /// Bernoulli samples with this tensor as probabilities.
-    public func bernoulli() -> Tensor { checked("bernoulli", ct_bernoulli(handle)) }
+    public func randnLike(generator: Generator? = nil) -> Tensor {
+        guard let generator else { return checked("randnLike", ct_randn_like(handle)) }
+        return Tensor.randn(shape, dtype: dtype, device: device, generator: generator)
+    }
+    /// Bernoulli samples with this tensor as probabilities, from `generator` or else the
+    /// global one.
+    public func bernoulli(generator: Generator? = nil) -> Tensor {
+        guard let generator else { return checked("bernoulli", ct_bernoulli(handle)) }
+        if device == .cpu { return checked("bernoulli", ct_bernoulli_gen(handle, generator.handle)) }
+        let host = to(device: .cpu)
+        return withExtendedLifetime(host) { checked("bernoulli", ct_bernoulli_gen(host.handle, generator.handle)) }
+            .to(device: device)
+    }
 
     // MARK: In-place fills (used by initialisers and optimizers)
 
     /// Fills with U(low, high) samples in place.
-    @discardableResult public func uniform_(_ low: Double = 0, _ high: Double = 1) -> Tensor {
-        check("uniform_", ct_uniform_(handle, low, high)); return self
+    @discardableResult public func uniform_(_ low: Double = 0, _ high: Double = 1, generator: Generator? = nil) -> Tensor {
+        guard let generator else { check("uniform_", ct_uniform_(handle, low, high)); return self }
+        return fillOnCPU { check("uniform_", ct_uniform_gen_($0.handle, low, high, generator.handle)) }
     }
     /// Fills with N(mean, std²) samples in place.
-    @discardableResult public func normal_(mean: Double = 0, std: Double = 1) -> Tensor {
-        check("normal_", ct_normal_(handle, mean, std)); return self
+    @discardableResult public func normal_(mean: Double = 0, std: Double = 1, generator: Generator? = nil) -> Tensor {
+        guard let generator else { check("normal_", ct_normal_(handle, mean, std)); return self }
+        return fillOnCPU { check("normal_", ct_normal_gen_($0.handle, mean, std, generator.handle)) }
+    }
+
+    /// Runs an in-place CPU fill on this tensor, or (on another device) on a CPU tensor of the
+    /// same shape and dtype that is then copied in: generators live on the CPU.
+    private func fillOnCPU(_ fill: (Tensor) -> Void) -> Tensor {
+        if device == .cpu { fill(self); return self }
+        let host = Tensor.empty(shape, dtype: dtype, device: .cpu)
+        fill(host)
+        return copy_(host)
     }
     /// Fills with `value` in place.
     @discardableResult public func fill_(_ value: Double) -> Tensor {

@@ -14,7 +14,7 @@ public final class Conv2d: Module {
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
-                device: Device = .cpu) {
+                device: Device = .cpu, generator: Generator? = nil) {
         precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
                      "Conv2d: channels \(inChannels)→\(outChannels) not divisible by groups \(groups)")
         self.inChannels = inChannels
@@ -27,25 +27,26 @@ public final class Conv2d: Module {
         weight = Tensor.empty([outChannels, inChannels / groups, kernelSize.0, kernelSize.1], device: device)
         self.bias = bias ? Tensor.empty([outChannels], device: device) : nil
         super.init()
-        resetParameters()
+        resetParameters(generator: generator)
     }
 
     /// Square-kernel convenience: `Conv2d(3, 64, kernelSize: 3, stride: 1, padding: 1)`.
     public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1,
                             padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
-                            device: Device = .cpu) {
+                            device: Device = .cpu, generator: Generator? = nil) {
         self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
                   padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias,
-                  device: device)
+                  device: device, generator: generator)
     }
 
-    /// Re-draws the default initialisation (`reset_parameters`).
-    public func resetParameters() {
-        Init.kaimingUniform(weight, a: 5.0.squareRoot())
+    /// Re-draws the default initialisation (`reset_parameters`), from `generator` or else the
+    /// global generator.
+    public func resetParameters(generator: Generator? = nil) {
+        Init.kaimingUniform(weight, a: 5.0.squareRoot(), generator: generator)
         if let bias {
             let fanIn = Init.fans(weight).fanIn
             let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
-            Init.uniform(bias, low: -bound, high: bound)
+            Init.uniform(bias, low: -bound, high: bound, generator: generator)
         }
     }
 

@@ -2,8 +2,9 @@ import Foundation
 import Torch
 
 /// Weight initialisation, as `torch.nn.init`. All functions fill the tensor in place
-/// without recording gradients and draw from the global generator in the same way as
-/// PyTorch, so the same seed gives the same values.
+/// without recording gradients and draw in the same way as PyTorch, so the same seed gives
+/// the same values: from `generator` when one is given (as the `generator=` argument of
+/// `torch.nn.init`), else from libtorch's global generator.
 public enum Init {
     /// Non-linearities for ``gain(_:param:)``.
     public enum Nonlinearity: String, Sendable {
@@ -36,13 +37,13 @@ public enum Init {
     }
 
     @discardableResult
-    public static func uniform(_ t: Tensor, low: Double = 0, high: Double = 1) -> Tensor {
-        withNoGrad { t.uniform_(low, high) }
+    public static func uniform(_ t: Tensor, low: Double = 0, high: Double = 1, generator: Generator? = nil) -> Tensor {
+        withNoGrad { t.uniform_(low, high, generator: generator) }
     }
 
     @discardableResult
-    public static func normal(_ t: Tensor, mean: Double = 0, std: Double = 1) -> Tensor {
-        withNoGrad { t.normal_(mean: mean, std: std) }
+    public static func normal(_ t: Tensor, mean: Double = 0, std: Double = 1, generator: Generator? = nil) -> Tensor {
+        withNoGrad { t.normal_(mean: mean, std: std, generator: generator) }
     }
 
     @discardableResult
@@ -56,17 +57,17 @@ public enum Init {
 
     /// Uniform in ±gain·√(6/(fan_in+fan_out)) (`xavier_uniform_`).
     @discardableResult
-    public static func xavierUniform(_ t: Tensor, gain: Double = 1) -> Tensor {
+    public static func xavierUniform(_ t: Tensor, gain: Double = 1, generator: Generator? = nil) -> Tensor {
         let (fanIn, fanOut) = fans(t)
         let a = gain * (6.0 / Double(fanIn + fanOut)).squareRoot()
-        return uniform(t, low: -a, high: a)
+        return uniform(t, low: -a, high: a, generator: generator)
     }
 
     /// Normal with std gain·√(2/(fan_in+fan_out)) (`xavier_normal_`).
     @discardableResult
-    public static func xavierNormal(_ t: Tensor, gain: Double = 1) -> Tensor {
+    public static func xavierNormal(_ t: Tensor, gain: Double = 1, generator: Generator? = nil) -> Tensor {
         let (fanIn, fanOut) = fans(t)
-        return normal(t, mean: 0, std: gain * (2.0 / Double(fanIn + fanOut)).squareRoot())
+        return normal(t, mean: 0, std: gain * (2.0 / Double(fanIn + fanOut)).squareRoot(), generator: generator)
     }
 
     private static func kaimingStd(_ t: Tensor, a: Double, mode: FanMode, nonlinearity: Nonlinearity) -> Double {
@@ -78,26 +79,26 @@ public enum Init {
     /// Uniform in ±gain·√(3/fan) (`kaiming_uniform_`); `a` is the leaky-ReLU slope.
     @discardableResult
     public static func kaimingUniform(_ t: Tensor, a: Double = 0, mode: FanMode = .fanIn,
-                                      nonlinearity: Nonlinearity = .leakyRelu) -> Tensor {
+                                      nonlinearity: Nonlinearity = .leakyRelu, generator: Generator? = nil) -> Tensor {
         let bound = 3.0.squareRoot() * kaimingStd(t, a: a, mode: mode, nonlinearity: nonlinearity)
-        return uniform(t, low: -bound, high: bound)
+        return uniform(t, low: -bound, high: bound, generator: generator)
     }
 
     /// Normal with std gain/√fan (`kaiming_normal_`).
     @discardableResult
     public static func kaimingNormal(_ t: Tensor, a: Double = 0, mode: FanMode = .fanIn,
-                                     nonlinearity: Nonlinearity = .leakyRelu) -> Tensor {
-        normal(t, mean: 0, std: kaimingStd(t, a: a, mode: mode, nonlinearity: nonlinearity))
+                                     nonlinearity: Nonlinearity = .leakyRelu, generator: Generator? = nil) -> Tensor {
+        normal(t, mean: 0, std: kaimingStd(t, a: a, mode: mode, nonlinearity: nonlinearity), generator: generator)
     }
 
     /// Normal(mean, std²) truncated to [a, b] by inverse-CDF sampling (`trunc_normal_`).
     @discardableResult
     public static func truncNormal(_ t: Tensor, mean: Double = 0, std: Double = 1, a: Double = -2,
-                                   b: Double = 2) -> Tensor {
+                                   b: Double = 2, generator: Generator? = nil) -> Tensor {
         func cdf(_ x: Double) -> Double { (1 + Foundation.erf(x / 2.0.squareRoot())) / 2 }
         let l = cdf((a - mean) / std), u = cdf((b - mean) / std)
         return withNoGrad {
-            t.uniform_(2 * l - 1, 2 * u - 1)
+            t.uniform_(2 * l - 1, 2 * u - 1, generator: generator)
             let values = t.erfinv() * (std * 2.0.squareRoot()) + mean
             return t.copy_(values.clamped(min: a, max: b))
         }

@@ -8,23 +8,26 @@ public final class Linear: Module {
     public let inFeatures: Int
     public let outFeatures: Int
 
+    /// - Parameter generator: where the initial values are drawn from (nil: the global
+    ///   generator, as PyTorch).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, device: Device = .cpu,
-                dtype: DType = .float32) {
+                dtype: DType = .float32, generator: Generator? = nil) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         weight = Tensor.empty([outFeatures, inFeatures], dtype: dtype, device: device)
         self.bias = bias ? Tensor.empty([outFeatures], dtype: dtype, device: device) : nil
         super.init()
-        resetParameters()
+        resetParameters(generator: generator)
     }
 
-    /// Re-draws the default initialisation (`reset_parameters`).
-    public func resetParameters() {
-        Init.kaimingUniform(weight, a: 5.0.squareRoot())
+    /// Re-draws the default initialisation (`reset_parameters`), from `generator` or else the
+    /// global generator.
+    public func resetParameters(generator: Generator? = nil) {
+        Init.kaimingUniform(weight, a: 5.0.squareRoot(), generator: generator)
         if let bias {
             let fanIn = Init.fans(weight).fanIn
             let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
-            Init.uniform(bias, low: -bound, high: bound)
+            Init.uniform(bias, low: -bound, high: bound, generator: generator)
         }
     }
 
@@ -41,10 +44,10 @@ public final class Linear: Module {
 public final class Embedding: Module {
     @Parameter public var weight: Tensor
 
-    public init(_ count: Int, _ dimension: Int, device: Device = .cpu) {
+    public init(_ count: Int, _ dimension: Int, device: Device = .cpu, generator: Generator? = nil) {
         weight = Tensor.empty([count, dimension], device: device)
         super.init()
-        Init.normal(weight)
+        Init.normal(weight, generator: generator)
     }
 
     public override func forward(_ indices: Tensor) -> Tensor { Functional.embedding(indices, weight: weight) }

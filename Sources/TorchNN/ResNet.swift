@@ -17,10 +17,12 @@ public final class BasicBlock: Module {
     public let bn2: BatchNorm2d
     public let downsample: Sequential?
 
-    public init(inplanes: Int, planes: Int, stride: Int = 1, downsample: Sequential? = nil) {
-        conv1 = Conv2d(inplanes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false)
+    /// - Parameter generator: where the initial weights are drawn from (nil: the global one).
+    public init(inplanes: Int, planes: Int, stride: Int = 1, downsample: Sequential? = nil,
+                generator: Generator? = nil) {
+        conv1 = Conv2d(inplanes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false, generator: generator)
         bn1 = BatchNorm2d(planes)
-        conv2 = Conv2d(planes, planes, kernelSize: 3, stride: 1, padding: 1, bias: false)
+        conv2 = Conv2d(planes, planes, kernelSize: 3, stride: 1, padding: 1, bias: false, generator: generator)
         bn2 = BatchNorm2d(planes)
         self.downsample = downsample
         super.init()
@@ -46,12 +48,14 @@ public final class Bottleneck: Module {
     public let relu = ReLU()
     public let downsample: Sequential?
 
-    public init(inplanes: Int, planes: Int, stride: Int = 1, downsample: Sequential? = nil) {
-        conv1 = Conv2d(inplanes, planes, kernelSize: 1, bias: false)
+    /// - Parameter generator: where the initial weights are drawn from (nil: the global one).
+    public init(inplanes: Int, planes: Int, stride: Int = 1, downsample: Sequential? = nil,
+                generator: Generator? = nil) {
+        conv1 = Conv2d(inplanes, planes, kernelSize: 1, bias: false, generator: generator)
         bn1 = BatchNorm2d(planes)
-        conv2 = Conv2d(planes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false)
+        conv2 = Conv2d(planes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false, generator: generator)
         bn2 = BatchNorm2d(planes)
-        conv3 = Conv2d(planes, planes * Self.expansion, kernelSize: 1, bias: false)
+        conv3 = Conv2d(planes, planes * Self.expansion, kernelSize: 1, bias: false, generator: generator)
         bn3 = BatchNorm2d(planes * Self.expansion)
         self.downsample = downsample
         super.init()
@@ -126,14 +130,17 @@ public final class ResNet: Module, Backbone {
     /// The width of the pooled features (512 or 2048).
     public var featureCount: Int { 512 * (configuration.depth.usesBottleneck ? Bottleneck.expansion : 1) }
 
-    public init(_ configuration: Configuration = Configuration()) {
+    /// - Parameter generator: where the initial weights are drawn from, in torchvision's
+    ///   order (so `Generator(seed: s)` gives torchvision's weights after `torch.manual_seed(s)`);
+    ///   nil draws from libtorch's global generator.
+    public init(_ configuration: Configuration = Configuration(), generator: Generator? = nil) {
         self.configuration = configuration
         let c = configuration
         if c.smallImageStem {
-            conv1 = Conv2d(c.inputChannels, 64, kernelSize: 3, stride: 1, padding: 1, bias: false)
+            conv1 = Conv2d(c.inputChannels, 64, kernelSize: 3, stride: 1, padding: 1, bias: false, generator: generator)
             maxpool = Identity()
         } else {
-            conv1 = Conv2d(c.inputChannels, 64, kernelSize: 7, stride: 2, padding: 3, bias: false)
+            conv1 = Conv2d(c.inputChannels, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: generator)
             maxpool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
         }
         bn1 = BatchNorm2d(64)
@@ -143,7 +150,7 @@ public final class ResNet: Module, Backbone {
             var downsample: Sequential?
             if stride != 1 || inplanes != planes * expansion {
                 downsample = Sequential(
-                    Conv2d(inplanes, planes * expansion, kernelSize: 1, stride: stride, bias: false),
+                    Conv2d(inplanes, planes * expansion, kernelSize: 1, stride: stride, bias: false, generator: generator),
                     BatchNorm2d(planes * expansion))
             }
             var modules: [Module] = []
@@ -151,8 +158,8 @@ public final class ResNet: Module, Backbone {
                 let s = i == 0 ? stride : 1
                 let d = i == 0 ? downsample : nil
                 modules.append(c.depth.usesBottleneck
-                    ? Bottleneck(inplanes: inplanes, planes: planes, stride: s, downsample: d)
-                    : BasicBlock(inplanes: inplanes, planes: planes, stride: s, downsample: d))
+                    ? Bottleneck(inplanes: inplanes, planes: planes, stride: s, downsample: d, generator: generator)
+                    : BasicBlock(inplanes: inplanes, planes: planes, stride: s, downsample: d, generator: generator))
                 inplanes = planes * expansion
             }
             return Sequential(modules)
@@ -163,22 +170,22 @@ public final class ResNet: Module, Backbone {
         layer3 = stage(256, counts[2], stride: 2)
         layer4 = stage(512, counts[3], stride: 2)
         let features = 512 * (c.depth.usesBottleneck ? Bottleneck.expansion : 1)
-        fc = c.numClasses.map { Linear(features, $0) } ?? Identity()
+        fc = c.numClasses.map { Linear(features, $0, generator: generator) } ?? Identity()
         super.init()
-        initialiseLikeTorchvision()
+        initialiseLikeTorchvision(generator: generator)
     }
 
     /// Convenience: `ResNet(depth: .resnet18, numClasses: nil)`.
     public convenience init(depth: Depth, numClasses: Int? = 1000, inputChannels: Int = 3,
-                            smallImageStem: Bool = false) {
+                            smallImageStem: Bool = false, generator: Generator? = nil) {
         self.init(Configuration(depth: depth, numClasses: numClasses, inputChannels: inputChannels,
-                                smallImageStem: smallImageStem))
+                                smallImageStem: smallImageStem), generator: generator)
     }
 
-    private func initialiseLikeTorchvision() {
+    private func initialiseLikeTorchvision(generator: Generator?) {
         for m in modules() {
             if let conv = m as? Conv2d {
-                Init.kaimingNormal(conv.weight, mode: .fanOut, nonlinearity: .relu)
+                Init.kaimingNormal(conv.weight, mode: .fanOut, nonlinearity: .relu, generator: generator)
             } else if let bn = m as? BatchNorm {
                 if let w = bn.weight { Init.ones(w) }
                 if let b = bn.bias { Init.zeros(b) }

@@ -7,16 +7,24 @@ public final class Identity: Module {
 }
 
 /// Zeroes elements with probability `p` in training mode (`nn.Dropout`).
+///
+/// Masks come from ``generator`` when one is set (seeded, reproducible whatever else draws
+/// random numbers), otherwise from libtorch's global generator as in PyTorch.
 public final class Dropout: Module {
     public let p: Double
+    /// Where the masks are drawn from; nil means libtorch's global generator.
+    public var generator: Generator?
 
-    public init(_ p: Double = 0.5) {
+    public init(_ p: Double = 0.5, generator: Generator? = nil) {
         precondition(p >= 0 && p <= 1, "Dropout: p must be in [0, 1], got \(p)")
         self.p = p
+        self.generator = generator
         super.init()
     }
 
-    public override func forward(_ input: Tensor) -> Tensor { Functional.dropout(input, p: p, training: isTraining) }
+    public override func forward(_ input: Tensor) -> Tensor {
+        Functional.dropout(input, p: p, training: isTraining, generator: generator)
+    }
     public override var extraDescription: String { "p=\(pythonFloat(p)), inplace=False" }
 }
 

@@ -9,12 +9,13 @@ public final class ConvNet: Module, Backbone {
 
     /// - Parameters:
     ///   - channels: output channels per stage (each stage halves the resolution).
-    public init(inputChannels: Int = 3, channels: [Int] = [32, 64, 128]) {
+    ///   - generator: where the initial weights are drawn from (nil: the global generator).
+    public init(inputChannels: Int = 3, channels: [Int] = [32, 64, 128], generator: Generator? = nil) {
         precondition(!channels.isEmpty, "ConvNet needs at least one stage")
         var modules: [Module] = []
         var c = inputChannels
         for out in channels {
-            modules.append(Sequential(Conv2d(c, out, kernelSize: 3, padding: 1, bias: false), BatchNorm2d(out), ReLU(),
+            modules.append(Sequential(Conv2d(c, out, kernelSize: 3, padding: 1, bias: false, generator: generator), BatchNorm2d(out), ReLU(),
                                       MaxPool2d(kernelSize: 2)))
             c = out
         }
@@ -32,14 +33,16 @@ public final class MLP: Module, Backbone {
     public let layers: Sequential
     public let featureCount: Int
 
-    public init(inputFeatures: Int, hidden: [Int], dropout: Double = 0) {
+    /// - Parameter generator: where the initial weights and dropout masks are drawn from
+    ///   (nil: the global generator).
+    public init(inputFeatures: Int, hidden: [Int], dropout: Double = 0, generator: Generator? = nil) {
         precondition(!hidden.isEmpty, "MLP needs at least one hidden layer")
         var modules: [Module] = []
         var width = inputFeatures
         for h in hidden {
-            modules.append(Linear(width, h))
+            modules.append(Linear(width, h, generator: generator))
             modules.append(ReLU())
-            if dropout > 0 { modules.append(Dropout(dropout)) }
+            if dropout > 0 { modules.append(Dropout(dropout, generator: generator)) }
             width = h
         }
         layers = Sequential(modules)

@@ -16,11 +16,14 @@ struct MaskedLossTests {
 
     /// (output B×k, target, reference loss of a subset) for a task.
     static func sample(_ task: HydraTask, rows: Int) -> (Tensor, Tensor) {
+        let g = Generator(seed: UInt64(rows))
         switch task.kind {
-        case .regression: return (Tensor.randn([rows, 1]), Tensor.randn([rows]) * 10)
-        case .binary: return (Tensor.randn([rows, 1]), Tensor.randint(0, 2, [rows]).to(dtype: .float32))
-        case let .multiclass(n): return (Tensor.randn([rows, n]), Tensor.randint(0, n, [rows]))
-        case let .multilabel(n): return (Tensor.randn([rows, n]), Tensor.randint(0, 2, [rows, n]).to(dtype: .float32))
+        case .regression: return (Tensor.randn([rows, 1], generator: g), Tensor.randn([rows], generator: g) * 10)
+        case .binary:
+            return (Tensor.randn([rows, 1], generator: g), Tensor.randint(0, 2, [rows], generator: g).to(dtype: .float32))
+        case let .multiclass(n): return (Tensor.randn([rows, n], generator: g), Tensor.randint(0, n, [rows], generator: g))
+        case let .multilabel(n):
+            return (Tensor.randn([rows, n], generator: g), Tensor.randint(0, 2, [rows, n], generator: g).to(dtype: .float32))
         }
     }
 

@@ -20,17 +20,19 @@ struct ReadmeExampleTests {
         weights["fc.bias"] = nil
         try backbone.loadStateDict(weights, strict: true)
 
-        // One head per task; the backbone runs once per forward.
+        // One head per task; the backbone runs once per forward. Heads are initialised from a
+        // seeded generator of the model's own (as torch.Generator), not a global one.
+        let generator = Generator(seed: 0)
         let model = try HydraNetModel(backbone: backbone, tasks: [
             HydraTask(name: "age", kind: .regression),
             HydraTask(name: "gender", kind: .binary, classNames: ["male", "female"]),
             HydraTask(name: "race", kind: .multiclass(5)),
-        ])
+        ], generator: generator)
         let trainer = try Trainer(model: model, weighting: try WeightingFactory.make("uncertainty", tasks: model.tasks, source: nil),
                                   configuration: TrainingConfiguration())
 
         // One training step on a batch (images B×3×H×W; labels and presence masks per task).
-        let images = Tensor.randn([8, 3, 32, 32])
+        let images = Tensor.randn([8, 3, 32, 32], generator: generator)
         let batch = Batch(images: images,
                           labels: [Tensor.full([8], 30), Tensor.ones([8]), Tensor.full([8], integer: 2)],
                           masks: [Tensor.ones([8], dtype: .bool), Tensor.ones([8], dtype: .bool),

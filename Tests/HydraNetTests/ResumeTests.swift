@@ -1,6 +1,8 @@
 import Foundation
 import HydraNet
 import Testing
+import Torch
+import TorchNN
 
 @Suite("resume", .serialized)
 struct ResumeTests {
@@ -11,12 +13,15 @@ struct ResumeTests {
         let (data, splits) = try syntheticFaces.get()
         let rows = Array(splits.train.prefix(192))
         let tasks = data.tasks.map { HydraTask($0) }
-        // One initialisation, copied into every trainer's model.
-        let initial = try HydraNetModel(backbone: ConvNet(channels: [8, 16]), tasks: tasks, headHidden: [16])
-            .stateDict().map { ($0.key, $0.value.clone()) }
+        // Every trainer's model is drawn from a generator with the same seed, which then draws
+        // the heads' dropout masks: the resumed run must restore that generator's state too.
+        func model() throws -> HydraNetModel {
+            let g = Generator(seed: 9)
+            return try HydraNetModel(backbone: ConvNet(channels: [8, 16], generator: g), tasks: tasks, headHidden: [16],
+                                     headDropout: 0.2, generator: g)
+        }
         func trainer() throws -> Trainer {
-            let model = try HydraNetModel(backbone: ConvNet(channels: [8, 16]), tasks: tasks, headHidden: [16])
-            try model.loadStateDict(StateDict(initial))
+            let model = try model()
             var c = TrainingConfiguration()
             c.epochs = 2
             c.schedule = .cosineAnnealing(tMax: 12)
@@ -40,7 +45,7 @@ struct ResumeTests {
             expectClose(resumed.model.stateDict()[k]!, v, rtol: 1e-5, atol: 1e-6, "\(method) \(k)")
         }
         // A checkpoint of another method is refused.
-        let other = try Trainer(model: try HydraNetModel(backbone: ConvNet(channels: [8, 16]), tasks: tasks, headHidden: [16]),
+        let other = try Trainer(model: try model(),
                                 weighting: .loss(EqualWeighting()), configuration: TrainingConfiguration())
         #expect(throws: HydraError.self) { try other.loadTrainingState(from: path) }
     }

@@ -22,8 +22,8 @@ final class InverseNormAggregator: GradientAggregator {
 final class LinearBackbone: Module, Backbone {
     let linear: Linear
     let featureCount: Int
-    init(inputs: Int, features: Int) {
-        linear = Linear(inputs, features, bias: false)
+    init(inputs: Int, features: Int, generator: Generator? = nil) {
+        linear = Linear(inputs, features, bias: false, generator: generator)
         featureCount = features
         super.init()
     }
@@ -36,23 +36,23 @@ struct TrainerTests {
                         HydraTask(name: "c", kind: .multiclass(3)),
                         HydraTask(name: "b", kind: .binary)]
 
-    static func batch(rows: Int, inputs: Int, missing: Bool = false) -> Batch {
+    static func batch(rows: Int, inputs: Int, missing: Bool = false, seed: UInt64 = 0) -> Batch {
         // Orthonormal rows: with X·Xᵀ = I, the Gram matrix of parameter gradients of a linear
         // backbone equals that of the feature gradients.
+        let g = Generator(seed: seed)
         let x = Tensor.eye(rows, inputs)
-        let y = Tensor.randn([rows])
-        let c = Tensor.randint(0, 3, [rows])
-        let b = Tensor.randint(0, 2, [rows]).to(dtype: .float32)
+        let y = Tensor.randn([rows], generator: g)
+        let c = Tensor.randint(0, 3, [rows], generator: g)
+        let b = Tensor.randint(0, 2, [rows], generator: g).to(dtype: .float32)
         let all = Tensor.ones([rows], dtype: .bool)
         let masks = [all, missing ? Tensor.zeros([rows], dtype: .bool) : all, all]
         return Batch(images: x, labels: [y, c, b], masks: masks, indices: Array(0..<rows))
     }
 
     static func model(seed: UInt64) throws -> HydraNetModel {
-        try withGlobalRNG {
-            Torch.manualSeed(seed)
-            return try HydraNetModel(backbone: LinearBackbone(inputs: 12, features: 5), tasks: tasks, headHidden: [4])
-        }
+        let g = Generator(seed: seed)
+        return try HydraNetModel(backbone: LinearBackbone(inputs: 12, features: 5, generator: g), tasks: tasks,
+                                 headHidden: [4], generator: g)
     }
 
     static func config() -> TrainingConfiguration {
@@ -129,13 +129,16 @@ struct TrainerTests {
 @Suite("trainer input checks and freezing")
 struct TrainerInputTests {
     static func convModel() throws -> HydraNetModel {
-        try HydraNetModel(backbone: ConvNet(channels: [4, 8]), tasks: TrainerTests.tasks, headHidden: [8])
+        let g = Generator(seed: 21)
+        return try HydraNetModel(backbone: ConvNet(channels: [4, 8], generator: g), tasks: TrainerTests.tasks,
+                                 headHidden: [8], generator: g)
     }
 
     static func imageBatch(_ n: Int, classes: [Int64]? = nil) -> Batch {
         let all = Tensor.ones([n], dtype: .bool)
-        return Batch(images: Tensor.randn([n, 3, 8, 8]),
-                     labels: [Tensor.randn([n]), Tensor(classes ?? Array(repeating: Int64(1), count: n)),
+        let g = Generator(seed: UInt64(n))
+        return Batch(images: Tensor.randn([n, 3, 8, 8], generator: g),
+                     labels: [Tensor.randn([n], generator: g), Tensor(classes ?? Array(repeating: Int64(1), count: n)),
                               Tensor.zeros([n])],
                      masks: [all, all, all], indices: Array(0..<n))
     }

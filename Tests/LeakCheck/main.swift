@@ -1,29 +1,85 @@
-// hydranet-leakcheck: creates and frees a 1 MB tensor N times (default 100,000), touching it
-// and going through an op and a view now and then, and prints the resident-set growth in
-// bytes as `rss_growth_bytes <n>`. Run by Tests/TorchTests/MemoryTests.swift in its own
-// process, so that other tests running in parallel cannot move the measurement.
+// hydranet-leakcheck: measures whether memory stays flat, in its own process so that tests
+// running in parallel cannot move the measurement (Tests/TorchTests/MemoryTests.swift and
+// Tests/HydraNetTests/TrainingMemoryTests.swift run it).
+//
+//   hydranet-leakcheck tensors N   creates and frees a 1 MiB tensor N times, touching it and
+//                                  going through an op and a view now and then
+//   hydranet-leakcheck train N     N training steps (forward, backward, AdamW step) of a
+//                                  ResNet-18 HydraNet with three tasks, after a warm-up
+//   hydranet-leakcheck leak N      keeps N filled 256 KiB tensors: a leak the check must see
+//
+// It prints `rss_before_bytes`, `rss_growth_bytes` and `live_tensor_growth` (tensor handles
+// alive after minus before: exactly 0 when nothing leaks), and exits 1 with a message when it
+// cannot measure (no /proc/self/statm, say): a check that cannot measure must not pass.
 import Foundation
+import HydraNet
 import Torch
+import TorchNN
 
-func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+func residentBytes() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
     let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    guard fields.count > 1, let pages = Int(fields[1]), pages > 0 else { return nil }
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-let cycles = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 100_000 : 100_000
-let elements = 1 << 18  // 1 MiB of float32
-func cycle(_ i: Int) {
-    let t = Tensor.empty([elements])
-    if i % 100 == 0 {
-        let u = (t.fill_(1) + 1).reshaped([512, 512])[0]
-        precondition(u.count == 512)
-    }
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("hydranet-leakcheck: \(message)\n".utf8))
+    exit(1)
 }
-for i in 0..<1_000 { cycle(i) }
-let before = residentBytes()
-for i in 0..<cycles { cycle(i) }
-let after = residentBytes()
-print("rss_before_bytes \(before)")
-print("rss_growth_bytes \(after - before)")
+
+/// Runs `warmUp` then `count` iterations of `body` and prints the three measurements.
+func measure(warmUp: Int, count: Int, _ body: (Int) throws -> Void) rethrows {
+    for i in 0..<warmUp { try body(i) }
+    guard let before = residentBytes() else { fail("cannot read the resident set size from /proc/self/statm") }
+    let handlesBefore = Torch.liveTensorHandles
+    for i in 0..<count { try body(warmUp + i) }
+    guard let after = residentBytes() else { fail("cannot read the resident set size from /proc/self/statm") }
+    print("rss_before_bytes \(before)")
+    print("rss_growth_bytes \(after - before)")
+    print("live_tensor_growth \(Torch.liveTensorHandles - handlesBefore)")
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+guard arguments.count == 2, let count = Int(arguments.last!), count > 0 else {
+    fail("usage: hydranet-leakcheck tensors|train|leak COUNT")
+}
+switch arguments.first! {
+case "tensors":
+    let elements = 1 << 18  // 1 MiB of float32
+    measure(warmUp: 1_000, count: count) { i in
+        let t = Tensor.empty([elements])
+        if i % 100 == 0 {
+            let u = (t.fill_(1) + 1).reshaped([512, 512])[0]
+            precondition(u.count == 512)
+        }
+    }
+case "leak":
+    // A deliberate leak (each 256 KiB tensor filled and kept): proves the check sees one.
+    var held: [Tensor] = []
+    measure(warmUp: 0, count: count) { _ in held.append(Tensor.empty([1 << 16]).fill_(1)) }
+    precondition(held.count == count)
+case "train":
+    Torch.numThreads = 1
+    let g = Generator(seed: 0)
+    let tasks = [HydraTask(name: "age", kind: .regression, standardize: false), HydraTask(name: "gender", kind: .binary),
+                 HydraTask(name: "race", kind: .multiclass(5))]
+    let model = try HydraNetModel(backbone: ResNet(depth: .resnet18, numClasses: nil, generator: g), tasks: tasks,
+                                  headDropout: 0.1, generator: g)
+    var config = TrainingConfiguration()
+    config.optimizer = .adamw
+    let trainer = try Trainer(model: model, weighting: try WeightingFactory.make("uncertainty", tasks: tasks, source: nil),
+                              configuration: config)
+    let n = 4
+    let batch = Batch(images: Tensor.randn([n, 3, 16, 16], generator: g),
+                      labels: [Tensor.rand([n], generator: g) * 3, Tensor.randint(0, 2, [n], generator: g).to(dtype: .float32),
+                               Tensor.randint(0, 5, [n], generator: g)],
+                      masks: [Tensor.ones([n], dtype: .bool), Tensor.ones([n], dtype: .bool), Tensor([true, false, true, true])],
+                      indices: Array(0..<n))
+    try measure(warmUp: 50, count: count) { _ in
+        let r = try trainer.step(batch, columns: [0, 1, 2])
+        precondition(r.losses.allSatisfy { ($0 ?? 0).isFinite })
+    }
+default:
+    fail("unknown mode '\(arguments.first!)': use tensors, train or leak")
+}

@@ -15,9 +15,6 @@ struct OpCase: Sendable {
     let run: @Sendable ([Tensor]) -> [Tensor]
     let rtol: Double
     let atol: Double
-    /// The case seeds the global generator and draws from it: runs under `withGlobalRNG`
-    /// (TestSupport), so that no other test that takes that lock draws in between.
-    let usesRNG: Bool
 }
 
 enum OpTable {
@@ -28,9 +25,9 @@ enum OpTable {
     // swiftlint:disable:next function_body_length
     private static func build() -> [(name: String, op: OpCase)] {
         var table: [(name: String, op: OpCase)] = []
-        func add(_ name: String, rtol: Double = 1e-5, atol: Double = 1e-6, rng: Bool = false,
+        func add(_ name: String, rtol: Double = 1e-5, atol: Double = 1e-6,
                  _ run: @escaping @Sendable ([Tensor]) -> [Tensor]) {
-            table.append((name, OpCase(run: run, rtol: rtol, atol: atol, usesRNG: rng)))
+            table.append((name, OpCase(run: run, rtol: rtol, atol: atol)))
         }
         let all = TensorIndex.all
         let every2 = TensorIndex.range(start: nil, end: nil, step: 2)
@@ -58,34 +55,36 @@ enum OpTable {
         add("from_array_uint8") { _ in [Tensor([0, 255, 7] as [UInt8])] }
         add("scalar_tensor") { _ in [Tensor(Float(2.5))] }
         add("zeros_like_ones_like_full_like") { i in [i[0].zerosLike(), i[0].onesLike(), i[0].fullLike(-3)] }
-        // Random creation with a seed: the same numbers as Python.
-        add("randn_seed0", rng: true) { _ in
-            Torch.manualSeed(0)
-            return [Tensor.randn([3, 4])]
+        // Random draws from an explicit generator seeded with s: the same numbers as Python
+        // after torch.manual_seed(s) (a fresh generator and the seeded global one agree).
+        add("randn_seed0") { _ in
+            let g = Generator(seed: 0)
+            return [Tensor.randn([3, 4], generator: g)]
         }
-        add("randn_large", rng: true) { _ in
-            Torch.manualSeed(1)
-            return [Tensor.randn([5, 7])]
+        add("randn_large") { _ in
+            let g = Generator(seed: 1)
+            return [Tensor.randn([5, 7], generator: g)]
         }
-        add("rand_seed", rng: true) { _ in
-            Torch.manualSeed(2)
-            return [Tensor.rand([3, 4])]
+        add("rand_seed") { _ in
+            let g = Generator(seed: 2)
+            return [Tensor.rand([3, 4], generator: g)]
         }
-        add("randint_seed", rng: true) { _ in
-            Torch.manualSeed(3)
-            return [Tensor.randint(0, 10, [3, 4])]
+        add("randint_seed") { _ in
+            let g = Generator(seed: 3)
+            return [Tensor.randint(0, 10, [3, 4], generator: g)]
         }
-        add("randint_low", rng: true) { _ in
-            Torch.manualSeed(3)
-            return [Tensor.randint(-5, 5, [20])]
+        add("randint_low") { _ in
+            let g = Generator(seed: 3)
+            return [Tensor.randint(-5, 5, [20], generator: g)]
         }
-        add("randperm_seed", rng: true) { _ in
-            Torch.manualSeed(4)
-            return [Tensor.randperm(10)]
+        add("randperm_seed") { _ in
+            let g = Generator(seed: 4)
+            return [Tensor.randperm(10, generator: g)]
         }
-        add("rng_sequence", rng: true) { _ in
-            Torch.manualSeed(5)
-            let a = Tensor.randn([3]), b = Tensor.rand([2]), c = Tensor.randn([17]), d = Tensor.randperm(6)
+        add("rng_sequence") { _ in
+            let g = Generator(seed: 5)
+            let a = Tensor.randn([3], generator: g), b = Tensor.rand([2], generator: g), c = Tensor.randn([17], generator: g)
+            let d = Tensor.randperm(6, generator: g)
             return [a, b, c, d]
         }
 
@@ -381,13 +380,13 @@ enum OpTable {
         }
         add("dropout_p0_training") { i in [Functional.dropout(i[0], p: 0, training: true)] }
         add("dropout_eval") { i in [Functional.dropout(i[0], p: 0.5, training: false)] }
-        add("dropout_seeded", rng: true) { i in
-            Torch.manualSeed(7)
-            return [Functional.dropout(i[0], p: 0.5, training: true)]
+        add("dropout_seeded") { i in
+            let g = Generator(seed: 7)
+            return [Functional.dropout(i[0], p: 0.5, training: true, generator: g)]
         }
-        add("dropout_seeded_p03", rng: true) { i in
-            Torch.manualSeed(8)
-            return [Functional.dropout(i[0], p: 0.3, training: true)]
+        add("dropout_seeded_p03") { i in
+            let g = Generator(seed: 8)
+            return [Functional.dropout(i[0], p: 0.3, training: true, generator: g)]
         }
         add("relu") { i in [Functional.relu(i[0])] }
         add("relu_method") { i in [i[0].relu()] }
@@ -476,13 +475,6 @@ struct OpParityTests {
     }
 
     /// Whether `outputs` equal the fixture's (without recording issues).
-    static func matches(_ outputs: [Tensor], _ name: String, _ fx: [String: Tensor], _ op: OpCase) -> Bool {
-        outputs.enumerated().allSatisfy { k, out in
-            guard let e = fx["\(name)/out\(k)"], e.shape == out.shape, e.dtype == out.dtype else { return false }
-            return out.to(dtype: .float64).allClose(e.to(dtype: .float64), rtol: op.rtol, atol: op.atol, equalNaN: true)
-        }
-    }
-
     @Test("op matches PyTorch, forward and backward", arguments: OpTable.names)
     func op(_ name: String) throws {
         let fx = try Self.fixture()
@@ -504,13 +496,7 @@ struct OpParityTests {
         while fx["\(name)/out\(expectedCount)"] != nil { expectedCount += 1 }
         try #require(expectedCount > 0 || !inputs.isEmpty, "\(name): not in the fixture")
 
-        var outputs = op.usesRNG ? withGlobalRNG { op.run(inputs) } : op.run(inputs)
-        // A test elsewhere that draws from the global generator without `withGlobalRNG` can
-        // land between our seed and our draws; retry a seeded case twice before judging it
-        // (a real mismatch fails every attempt).
-        for _ in 0..<2 where op.usesRNG && !Self.matches(outputs, name, fx, op) {
-            outputs = withGlobalRNG { op.run(inputs) }
-        }
+        let outputs = op.run(inputs)
         try #require(outputs.count == expectedCount, "\(name): \(outputs.count) outputs, Python has \(expectedCount)")
         for (k, out) in outputs.enumerated() {
             expectClose(out, fx["\(name)/out\(k)"]!, rtol: op.rtol, atol: op.atol, "\(name)/out\(k)")

@@ -24,17 +24,19 @@ let requested = argument("--methods")?.split(separator: ",").map(String.init)
 let lossMethods = ["equal", "uncertainty", "dwa", "rlw", "famo", "geometric"]
 let gradientMethods = GradientAggregators.names
 
-Torch.manualSeed(0)
-let images = Tensor.randn([batchSize, 3, size, size])
+let rng = Generator(seed: 0)
+let images = Tensor.randn([batchSize, 3, size, size], generator: rng)
 let batch = Batch(images: images,
-                  labels: [Tensor.rand([batchSize]) * 80, Tensor.randint(0, 2, [batchSize]).to(dtype: .float32),
-                           Tensor.randint(0, 5, [batchSize])],
+                  labels: [Tensor.rand([batchSize], generator: rng) * 80,
+                           Tensor.randint(0, 2, [batchSize], generator: rng).to(dtype: .float32),
+                           Tensor.randint(0, 5, [batchSize], generator: rng)],
                   masks: Array(repeating: Tensor.ones([batchSize], dtype: .bool), count: 3),
                   indices: Array(0..<batchSize))
 
 func makeTrainer(_ method: String, _ source: GradientSource?) throws -> Trainer {
-    Torch.manualSeed(0)
-    let model = try HydraNetModel(backbone: ResNet(depth: .resnet18, numClasses: nil), tasks: tasks)
+    let g = Generator(seed: 0)
+    let model = try HydraNetModel(backbone: ResNet(depth: .resnet18, numClasses: nil, generator: g), tasks: tasks,
+                                  generator: g)
     let weighting = try WeightingFactory.make(method, tasks: tasks, source: source, seed: 0)
     return try Trainer(model: model, weighting: weighting, configuration: TrainingConfiguration())
 }

@@ -29,6 +29,8 @@ typedef struct ct_tensor_s *ct_tensor;
 const char *ct_last_error(void);
 /** Releases a tensor handle (NULL is ignored). */
 void ct_free(ct_tensor t);
+/** Tensor handles returned and not yet freed, process-wide (for leak checks). */
+int64_t ct_live_tensor_handles(void);
 /** A new handle to the same tensor (shares storage and autograd identity). */
 ct_tensor ct_shallow_copy(ct_tensor t);
 const char *ct_torch_version(void);
@@ -93,6 +95,32 @@ int ct_uniform_(ct_tensor t, double low, double high);
 int ct_normal_(ct_tensor t, double mean, double std);
 int ct_fill_(ct_tensor t, double value);
 int ct_zero_(ct_tensor t);
+
+/* ---- explicit generators (torch.Generator, CPU) ---------------------------------------- */
+/** An owned CPU generator; released with ct_generator_free. */
+typedef struct ct_generator_s *ct_generator;
+/** A new CPU generator seeded with `seed` (torch.Generator().manual_seed(seed)). */
+ct_generator ct_generator_new(uint64_t seed);
+void ct_generator_free(ct_generator g);
+/** An independent generator in the same state. */
+ct_generator ct_generator_clone(ct_generator g);
+uint64_t ct_generator_initial_seed(ct_generator g);
+int ct_generator_manual_seed(ct_generator g, uint64_t seed);
+/** The generator's state as a uint8 tensor (Generator.get_state()). */
+ct_tensor ct_generator_get_state(ct_generator g);
+/** Restores a state from ct_generator_get_state; fails on a malformed state. */
+int ct_generator_set_state(ct_generator g, ct_tensor state);
+/** rand/randn/randint/randperm on the CPU drawing from `g`. */
+ct_tensor ct_rand_gen(const int64_t *shape, int ndim, int dtype, ct_generator g);
+ct_tensor ct_randn_gen(const int64_t *shape, int ndim, int dtype, ct_generator g);
+ct_tensor ct_randint_gen(int64_t low, int64_t high, const int64_t *shape, int ndim, int dtype, ct_generator g);
+ct_tensor ct_randperm_gen(int64_t n, int dtype, ct_generator g);
+ct_tensor ct_bernoulli_gen(ct_tensor probs, ct_generator g);
+/** In place U(low, high) / N(mean, std) from `g` (the tensor must be on the CPU). */
+int ct_uniform_gen_(ct_tensor t, double low, double high, ct_generator g);
+int ct_normal_gen_(ct_tensor t, double mean, double std, ct_generator g);
+/** Dropout (training != 0) with its mask drawn from `g`. */
+ct_tensor ct_dropout_gen(ct_tensor x, double p, int training, ct_generator g);
 int ct_copy_(ct_tensor dst, ct_tensor src);
 
 /* ---- conversion ---------------------------------------------------------------------- */

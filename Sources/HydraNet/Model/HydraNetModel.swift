@@ -19,8 +19,11 @@ public final class HydraNetModel: Module {
     ///   - backbone: any module returning N × `featureCount` features.
     ///   - headHidden: hidden sizes of the default MLP heads (Linear–ReLU–Dropout–Linear);
     ///     empty for linear heads.
+    ///   - generator: where the heads' initial weights and dropout masks are drawn from (nil:
+    ///     libtorch's global generator). Pass the same one to the backbone for a model that
+    ///     one seed fully determines.
     public init(backbone: Module, featureCount: Int, tasks: [HydraTask], headHidden: [Int] = [256],
-                headDropout: Double = 0) throws {
+                headDropout: Double = 0, generator: Generator? = nil) throws {
         guard !tasks.isEmpty else { throw HydraError.invalidConfiguration("a model needs at least one task") }
         guard Set(tasks.map(\.name)).count == tasks.count else {
             throw HydraError.invalidConfiguration("task names must be unique: \(tasks.map(\.name))")
@@ -29,28 +32,32 @@ public final class HydraNetModel: Module {
         self.backbone = backbone
         self.featureCount = featureCount
         self.tasks = tasks
-        heads = ModuleDict(tasks.map { ($0.name, HydraNetModel.makeHead(featureCount, $0.outputCount, headHidden, headDropout)) })
+        heads = ModuleDict(tasks.map {
+            ($0.name, HydraNetModel.makeHead(featureCount, $0.outputCount, headHidden, headDropout, generator: generator))
+        })
         super.init()
     }
 
     /// A model on a ``Backbone`` (its feature width is known).
     public convenience init(backbone: some Backbone, tasks: [HydraTask], headHidden: [Int] = [256],
-                            headDropout: Double = 0) throws {
+                            headDropout: Double = 0, generator: Generator? = nil) throws {
         try self.init(backbone: backbone as Module, featureCount: backbone.featureCount, tasks: tasks,
-                      headHidden: headHidden, headDropout: headDropout)
+                      headHidden: headHidden, headDropout: headDropout, generator: generator)
     }
 
-    /// The default head: Linear–ReLU–(Dropout)–… –Linear to the task's outputs.
-    public static func makeHead(_ inputs: Int, _ outputs: Int, _ hidden: [Int], _ dropout: Double) -> Module {
+    /// The default head: Linear–ReLU–(Dropout)–… –Linear to the task's outputs, its weights
+    /// and dropout masks drawn from `generator` (nil: the global generator).
+    public static func makeHead(_ inputs: Int, _ outputs: Int, _ hidden: [Int], _ dropout: Double,
+                                generator: Generator? = nil) -> Module {
         var layers: [Module] = []
         var width = inputs
         for h in hidden {
-            layers.append(Linear(width, h))
+            layers.append(Linear(width, h, generator: generator))
             layers.append(ReLU())
-            if dropout > 0 { layers.append(Dropout(dropout)) }
+            if dropout > 0 { layers.append(Dropout(dropout, generator: generator)) }
             width = h
         }
-        layers.append(Linear(width, outputs))
+        layers.append(Linear(width, outputs, generator: generator))
         return Sequential(layers)
     }
 
@@ -76,10 +83,11 @@ public final class HydraNetModel: Module {
     public func head(_ task: String) -> Module? { heads[task] }
 
     /// Adds a head for a new task to a (trained) model.
-    public func addTask(_ task: HydraTask, head: Module? = nil, headHidden: [Int] = [256]) throws {
+    public func addTask(_ task: HydraTask, head: Module? = nil, headHidden: [Int] = [256],
+                        generator: Generator? = nil) throws {
         try task.validate()
         guard heads[task.name] == nil else { throw HydraError.invalidConfiguration("task '\(task.name)' already exists") }
-        heads[task.name] = head ?? HydraNetModel.makeHead(featureCount, task.outputCount, headHidden, 0)
+        heads[task.name] = head ?? HydraNetModel.makeHead(featureCount, task.outputCount, headHidden, 0, generator: generator)
         tasks.append(task)
     }
 

@@ -49,10 +49,13 @@ public final class ExperimentRun {
                 .filter { !$0.isNaN }
             tasks[i].fitStandardization(values)
         }
-        Torch.manualSeed(configuration.training.seed)
-        let backbone = try ExperimentRun.makeBackbone(configuration)
+        // One generator, seeded from the run's seed, draws the initial weights and then the
+        // dropout masks: the run never touches libtorch's global generator.
+        let generator = Generator(seed: configuration.training.seed)
+        let backbone = try ExperimentRun.makeBackbone(configuration, generator: generator)
         model = try HydraNetModel(backbone: backbone.module, featureCount: backbone.features, tasks: tasks,
-                                  headHidden: configuration.headHidden, headDropout: configuration.headDropout)
+                                  headHidden: configuration.headHidden, headDropout: configuration.headDropout,
+                                  generator: generator)
         model.to(device: configuration.device)
         if configuration.freezeBackbone { model.freeze(backbone: true) }
         if !configuration.frozenHeads.isEmpty {
@@ -86,20 +89,21 @@ public final class ExperimentRun {
         return ""
     }
 
-    static func makeBackbone(_ c: RunConfiguration) throws -> (module: Module, features: Int) {
+    static func makeBackbone(_ c: RunConfiguration, generator: Generator) throws -> (module: Module, features: Int) {
         let depth: ResNet.Depth
         switch c.backbone {
         case .convnet:
             if c.pretrainedWeights != nil {
                 throw HydraError.invalidConfiguration("--pretrained loads torchvision ResNet weights: use a resnet backbone")
             }
-            let net = ConvNet(channels: [32, 64, 128])
+            let net = ConvNet(channels: [32, 64, 128], generator: generator)
             return (net, net.featureCount)
         case .resnet18: depth = .resnet18
         case .resnet34: depth = .resnet34
         case .resnet50: depth = .resnet50
         }
-        let net = ResNet(ResNet.Configuration(depth: depth, numClasses: nil, smallImageStem: c.smallImageStem))
+        let net = ResNet(ResNet.Configuration(depth: depth, numClasses: nil, smallImageStem: c.smallImageStem),
+                         generator: generator)
         if let path = c.pretrainedWeights {
             var weights = path.hasSuffix(".safetensors") ? try StateDict.load(safetensors: path) : try PthFile.load(path)
             for key in weights.keys where key.hasPrefix("fc.") { weights[key] = nil }

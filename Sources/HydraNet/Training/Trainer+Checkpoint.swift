@@ -16,8 +16,11 @@ extension Trainer {
         case let .gradient(a, _): weightingState = a.stateDict()
         }
         entries += weightingState.sorted { $0.key < $1.key }.map { ("weighting.\($0.key)", $0.value.detached()) }
-        // libtorch's generator (dropout, FAMO's extra forward) so a resumed run replays it.
-        entries.append(("rng.cpu", Torch.rngState()))
+        // The generators the model's dropout layers draw from (also in FAMO's extra forward),
+        // so a resumed run replays the same masks; libtorch's global generator only for a
+        // model that draws from it.
+        for (i, g) in model.randomGenerators().enumerated() { entries.append(("rng.model.\(i)", g.state)) }
+        if model.drawsFromGlobalGenerator { entries.append(("rng.cpu", Torch.rngState())) }
         var metadata = [
             Checkpoint.tasksKey: String(decoding: try JSONEncoder().encode(model.tasks), as: UTF8.self),
             "hydranet.epoch": String(epoch), "hydranet.global_step": String(globalStep),
@@ -69,6 +72,31 @@ extension Trainer {
             }
             reference = r
         }
+        // Generator states are checked (on clones) before anything changes.
+        let generators = model.randomGenerators()
+        let savedGenerators = archive.names.filter { $0.hasPrefix("rng.model.") }.count
+        var generatorStates: [(Generator, Tensor)] = []
+        if savedGenerators > 0 {
+            guard savedGenerators == generators.count else {
+                throw HydraError.checkpoint("\(path) holds \(savedGenerators) generator states, the model draws from \(generators.count)")
+            }
+            for (i, g) in generators.enumerated() {
+                guard let state = archive.tensors["rng.model.\(i)"] else {
+                    throw HydraError.checkpoint("\(path): generator state 'rng.model.\(i)' is missing")
+                }
+                do { try g.clone().setState(state) } catch {
+                    throw HydraError.checkpoint("\(path): invalid generator state 'rng.model.\(i)' (\(error))")
+                }
+                generatorStates.append((g, state))
+            }
+        }
+        var globalState: Tensor?
+        if model.drawsFromGlobalGenerator, let rng = archive.tensors["rng.cpu"] {
+            do { try Generator().setState(rng) } catch {
+                throw HydraError.checkpoint("\(path): invalid generator state 'rng.cpu' (\(error))")
+            }
+            globalState = rng
+        }
         // Loading validates shapes and dtypes before changing anything (model first: a
         // failure there leaves the trainer as it was).
         try Checkpoint.naming(path) { try model.loadStateDict(modelState, strict: true) }
@@ -78,9 +106,8 @@ extension Trainer {
         case let .loss(w): try Checkpoint.naming(path) { try w.loadStateDict(weightingState) }
         case let .gradient(a, _): try Checkpoint.naming(path) { try a.loadStateDict(weightingState) }
         }
-        if let rng = archive.tensors["rng.cpu"] {
-            do { try Torch.setRNGState(rng) } catch { throw HydraError.checkpoint("\(path): invalid generator state (\(error))") }
-        }
+        for (g, state) in generatorStates { try? g.setState(state) }  // validated above
+        if let globalState { try? Torch.setRNGState(globalState) }
         epoch = savedEpoch
         globalStep = savedStep
         bestDeltaM = archive.metadata["hydranet.best_delta_m"].flatMap(Double.init)
