@@ -5,8 +5,7 @@ import Testing
 /// A checkpoint's task list replaces the model's tasks when it is loaded; one that does not
 /// fit the model (another kind, a loss that does not fit, class weights of the wrong count,
 /// a zero or NaN standardisation) made the losses or metrics trap later. These are refused
-/// when the file is read, naming it. (No model is built here: that would draw from
-/// libtorch's global generator.)
+/// when the file is read, naming it. Models here draw from their own generator.
 @Suite("checkpoint validation")
 struct CheckpointValidationTests {
     static let path = "/runs/x/best.safetensors"
@@ -71,6 +70,50 @@ struct CheckpointValidationTests {
         let infinite = try refusal(try json(tasks).replacingOccurrences(of: "12345", with: "1e999"))
         #expect(infinite.contains("malformed") || infinite.contains("standardisation"), "\(infinite)")
         #expect(try refusal("[{\"name\": 3}]").contains("the task list is malformed"))
+    }
+
+    func model() throws -> HydraNetModel {
+        let g = Generator(seed: 7)
+        return try HydraNetModel(backbone: ConvNet(channels: [4], generator: g), tasks: Self.tasks, headHidden: [],
+                                 generator: g)
+    }
+
+    func temporaryPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(getpid())-\(name)").path
+    }
+
+    @Test("weights of the wrong shape are refused with the file's name, and the model is unchanged")
+    func wrongShape() throws {
+        let model = try model()
+        let path = temporaryPath("shape.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var state = model.stateDict()
+        let key = try #require(state.keys.first { $0.hasPrefix("heads.race") && $0.hasSuffix("weight") })
+        state[key] = Tensor.zeros([7, 7])
+        try state.save(safetensors: path, metadata: [Checkpoint.tasksKey: try json(Self.tasks)])
+        let before = model.stateDict().map { ($0.key, $0.value.clone()) }
+        do {
+            try Checkpoint.load(path, into: model)
+            Issue.record("loaded")
+        } catch let HydraError.checkpoint(message) {
+            #expect(message.hasPrefix(path) && message.contains("size mismatch for \(key)"), "\(message)")
+        }
+        for (k, v) in before { #expect(model.stateDict()[k]!.equal(v), "\(k) changed") }
+    }
+
+    @Test("a training state whose counts would overflow is refused with the file's name")
+    func hugeCounts() throws {
+        let trainer = try Trainer(model: try model(), weighting: .loss(EqualWeighting()), configuration: TrainingConfiguration())
+        let path = temporaryPath("state.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try trainer.saveTrainingState(to: path)
+        let archive = try SafeTensors.read(path)
+        var metadata = archive.metadata
+        metadata["hydranet.epoch"] = String(Int.max)
+        try SafeTensors.save(ordered: archive.names.map { ($0, archive.tensors[$0]!) }, metadata: metadata, to: path)
+        #expect(throws: HydraError.checkpoint("\(path): metadata 'hydranet.epoch' is missing or not a count")) {
+            try trainer.loadTrainingState(from: path)
+        }
     }
 
     @Test("a Nash-MTL step that is not a count (NaN, negative, huge) is refused instead of trapping in Int(_:)",
