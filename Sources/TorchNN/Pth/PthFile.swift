@@ -132,7 +132,7 @@ public enum PthFile {
     /// dict, or, if it has none, of its `state_dict` or `model` entry (followed down).
     private static func stateDictEntries(_ root: PickleValue, maxDepth: Int) throws -> [(String, PthTensor)] {
         var value = root
-        for _ in 0...maxDepth {
+        for _ in 0...max(0, maxDepth) {
             guard case let .dict(d) = value else {
                 throw PthFormatError("the file holds a \(value.typeName), not a state dict")
             }
