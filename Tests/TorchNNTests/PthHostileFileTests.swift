@@ -46,6 +46,13 @@ struct PthHostileFileTests {
                   declaredSize: 16, crc: PthTestFiles.crc32(Self.floats)),
         ])
         #expect(try PthFile.load(data: Data(deflated), name: "deflated.pth")["w"]?.scalars(as: Float.self) == [1, 2, 3, 4])
+        // A directory found through a zip64 end record.
+        let zip64 = PthTestFiles.zip([.init(name: "archive/data.pkl", data: PickleWriter.stateDict(numel: 4, size: [4], stride: [1])),
+                                      .init(name: "archive/data/0", data: Self.floats)], zip64: true)
+        #expect(try PthFile.load(data: Data(zip64), name: "zip64.pth")["w"]?.scalars(as: Float.self) == [1, 2, 3, 4])
+        var lying = zip64
+        lying.replaceSubrange(lying.count - 22 - 20 + 8..<lying.count - 22 - 20 + 16, with: PthTestFiles.le64(1 << 40))
+        #expect(refusal(lying).contains("zip64 end-of-central-directory record is missing or out of range"))
     }
 
     @Test("describe(pickle:) validates a pickle alone and lists its tensors")

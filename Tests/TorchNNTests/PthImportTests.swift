@@ -22,6 +22,14 @@ struct PthImportTests {
         }
     }
 
+    @Test("the same file re-zipped with deflate (zlib's streams) loads the same values")
+    func deflated() throws {
+        let expected = try PythonReference.fixture("pth_cases")
+        let loaded = try PthFile.load(try Self.side("deflated"))
+        #expect(Set(loaded.keys) == Set(expected.keys))
+        for (key, value) in expected { #expect(loaded[key]?.equal(value) == true, "\(key)") }
+    }
+
     @Test("a checkpoint dict with tensors under state_dict loads those")
     func nestedCheckpoint() throws {
         let loaded = try PthFile.load(try Self.side("checkpoint"))

@@ -18,8 +18,10 @@ enum PthTestFiles {
         var compressedSize: Int?
     }
 
-    /// A zip archive of `records` (no zip64, no comment).
-    static func zip(_ records: [Record]) -> [UInt8] {
+    /// A zip archive of `records` (no comment); with `zip64`, its directory is located
+    /// through a zip64 end record (the 32-bit fields all ones), as writers do past 65,535
+    /// records or 4 GB.
+    static func zip(_ records: [Record], zip64: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         var central: [UInt8] = []
         for r in records {
@@ -36,6 +38,16 @@ enum PthTestFiles {
         }
         let directoryOffset = out.count
         out += central
+        if zip64 {
+            let record = out.count
+            out += le32(0x0606_4B50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0)
+            out += le64(UInt64(records.count)) + le64(UInt64(records.count))
+            out += le64(UInt64(central.count)) + le64(UInt64(directoryOffset))
+            out += le32(0x0706_4B50) + le32(0) + le64(UInt64(record)) + le32(1)
+            out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(0xFFFF) + le16(0xFFFF) + le32(0xFFFF_FFFF)
+            out += le32(0xFFFF_FFFF) + le16(0)
+            return out
+        }
         out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(records.count)) + le16(UInt16(records.count))
         out += le32(UInt32(central.count)) + le32(UInt32(directoryOffset)) + le16(0)
         return out
@@ -58,6 +70,7 @@ enum PthTestFiles {
 
     static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
     static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+    static func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * UInt64($0))) & 0xFF) } }
 
     /// CRC-32 (the zip polynomial), bit by bit: only for the small records tests write.
     static func crc32(_ bytes: [UInt8]) -> UInt32 {
