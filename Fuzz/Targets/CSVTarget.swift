@@ -1,24 +1,28 @@
+import Foundation
 import HydraData
 
 extension FuzzTarget {
-    /// The CSV manifest loader with a UTKFace-like set of task columns (`path`, `age`,
-    /// `gender`, `race`), class names inferred and given. An input may hold a second file after
-    /// its first NUL byte: a class-mapping JSON (`{"task": ["name", …]}`), which `load` reads
-    /// when it exists, so both files a user supplies are fuzzed. A loaded manifest must have a
-    /// label or nil for every task of every row, each index inside its task's classes.
+    /// The CSV manifest parser (`CSVManifest.parse`, what `load` runs on the file's bytes) with
+    /// a UTKFace-like set of task columns (`path`, `age`, `gender`, `race`), class names
+    /// inferred and given. An input may hold a second file after its first NUL byte: a
+    /// class-mapping JSON (`{"task": ["name", …]}`), decoded as `load` decodes it, so both files
+    /// a user supplies are fuzzed. A parsed manifest must have a label or nil for every task of
+    /// every row, each index inside its task's classes.
     static let csv = FuzzTarget(name: "csv") { bytes in
         let split = bytes.firstIndex(of: 0) ?? bytes.endIndex
-        manifestFile.store(UnsafeRawBufferPointer(rebasing: bytes[..<split]))
+        var mapping: [String: [String]] = [:]
         if split < bytes.endIndex {
-            mappingFile.store(UnsafeRawBufferPointer(rebasing: bytes[(split + 1)...]))
-        } else {
-            mappingFile.remove()
+            let json = Data(bytes[(split + 1)...])
+            // `load` refuses a mapping that does not decode.
+            guard let decoded = try? JSONDecoder().decode([String: [String]].self, from: json) else { return }
+            mapping = decoded
         }
+        let manifest = Data(bytes[..<split])
         for tasks in taskSets {
-            guard let data = try? CSVManifest.load(manifestFile.path, imageColumn: "path", tasks: tasks,
-                                                   classMappingFile: split < bytes.endIndex ? mappingFile.path : nil)
+            guard let data = try? CSVManifest.parse(manifest, path: "fuzz.csv", tasks: tasks, root: "/fuzz", name: "fuzz",
+                                                    classMapping: mapping)
             else { continue }
-            invariant(!data.files.isEmpty, "a manifest with no rows loaded")
+            invariant(!data.files.isEmpty, "a manifest with no rows parsed")
             for file in data.files {
                 invariant(file.labels.count == tasks.count, "\(file.labels.count) labels for \(tasks.count) tasks")
                 for (label, spec) in zip(file.labels, data.tasks) {
@@ -29,9 +33,6 @@ extension FuzzTarget {
         }
     }
 }
-
-private let manifestFile = ScratchFile("manifest.csv")
-private let mappingFile = ScratchFile("classes.json")
 
 private let taskSets: [[CSVManifest.Column]] = [
     [.regression("age"), .binary("gender"), .classification("race")],
