@@ -87,9 +87,27 @@ static void hd_cmyk_row_to_rgb(const unsigned char *in, unsigned char *out, int 
 typedef struct hd_jpeg_decode_state {
   struct jpeg_decompress_struct cinfo;
   hd_jpeg_error err;
+  struct jpeg_progress_mgr progress;
   unsigned char *pixels;
   unsigned char *row;
 } hd_jpeg_decode_state;
+
+// A progressive JPEG may hold any number of scans, each a pass over the whole image, so a
+// small hostile file can keep the decoder busy for minutes. libjpeg-turbo's own tools and
+// fuzzers stop at 500 scans (real encoders write about 10); so do we, through the progress
+// monitor, which libjpeg calls as it reads.
+#define HD_JPEG_MAX_SCANS 500
+
+static void hd_jpeg_progress(j_common_ptr cinfo) {
+  if (!cinfo->is_decompressor) return;
+  j_decompress_ptr d = (j_decompress_ptr)cinfo;
+  if (d->input_scan_number > HD_JPEG_MAX_SCANS) {
+    hd_jpeg_error *err = (hd_jpeg_error *)cinfo->err;
+    snprintf(err->message, sizeof err->message, "more than %d scans (refused: a JPEG this long only slows the decoder)",
+             HD_JPEG_MAX_SCANS);
+    longjmp(err->jump, 1);
+  }
+}
 
 static void hd_choose_scale(struct jpeg_decompress_struct *cinfo, int min_w, int min_h, int scaling) {
   cinfo->scale_num = 8;
@@ -134,6 +152,8 @@ int hd_jpeg_decode(const unsigned char *data, size_t len, int min_width, int min
     return HD_ERR_CORRUPT;
   }
   jpeg_create_decompress(&st->cinfo);
+  st->progress.progress_monitor = hd_jpeg_progress;
+  st->cinfo.progress = &st->progress;
   jpeg_mem_src(&st->cinfo, data, (unsigned long)len);
   jpeg_read_header(&st->cinfo, TRUE);
 

@@ -78,6 +78,10 @@ int hd_png_decode(const unsigned char *data, size_t len, int channels, uint64_t 
     return too_large ? HD_ERR_TOO_LARGE : HD_ERR_CORRUPT;
   }
   png_set_read_fn(png, st, hd_png_read);
+  // Explicit bounds on ancillary chunks (compressed text, ICC profiles): at most 1000 kept,
+  // none over 8 MB once decompressed, whatever defaults the system's libpng was built with.
+  png_set_chunk_cache_max(png, 1000);
+  png_set_chunk_malloc_max(png, 8 * 1000 * 1000);
   png_read_info(png, info);
   png_uint_32 w = 0, h = 0;
   int bit_depth = 0, color_type = 0;

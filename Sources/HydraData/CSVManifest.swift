@@ -47,7 +47,38 @@ public struct CSVManifest {
     public static func load(_ path: String, imageColumn: String = "path", tasks: [Column], root: String? = nil,
                             name: String? = nil, classMappingFile: String? = nil) throws -> FileDataset {
         let bytes = try ImageCodec.readFile(path)
-        guard let text = String(bytes: bytes, encoding: .utf8) else {
+        var savedMapping: [String: [String]] = [:]
+        if let mappingPath = classMappingFile, FileManager.default.fileExists(atPath: mappingPath) {
+            let data = try ImageCodec.readFile(mappingPath)
+            guard let decoded = try? JSONDecoder().decode([String: [String]].self, from: Data(data)) else {
+                throw DataError.malformedManifest(path: mappingPath, line: 1,
+                                                  message: "class mapping is not a JSON object of string lists")
+            }
+            savedMapping = decoded
+        }
+        let datasetName = name ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let dataset = try parse(Data(bytes), path: path, imageColumn: imageColumn, tasks: tasks,
+                                root: root ?? (path as NSString).deletingLastPathComponent, name: datasetName,
+                                classMapping: savedMapping)
+        if let mappingPath = classMappingFile, !FileManager.default.fileExists(atPath: mappingPath) {
+            try writeText(dataset.classMappingJSON(), to: mappingPath)
+        }
+        return dataset
+    }
+
+    /// The most classes a column of raw class indices may imply (its largest index + 1).
+    public static let maxClasses = 1_000_000
+
+    /// Parses a manifest held in memory (as ``load(_:imageColumn:tasks:root:name:classMappingFile:)``
+    /// does after reading the file); nothing is read from or written to disk.
+    ///
+    /// - Parameters:
+    ///   - path: names the manifest in error messages.
+    ///   - root: the folder relative image paths are resolved against.
+    ///   - classMapping: class lists by task (as a class mapping file holds) that fix the indices.
+    public static func parse(_ data: Data, path: String, imageColumn: String = "path", tasks: [Column], root: String,
+                             name: String, classMapping savedMapping: [String: [String]] = [:]) throws -> FileDataset {
+        guard let text = String(data: data, encoding: .utf8) else {
             throw DataError.malformedManifest(path: path, line: 1, message: "the file is not UTF-8 text")
         }
         let rows = try parseCSV(text, path: path)
@@ -67,16 +98,6 @@ public struct CSVManifest {
             throw DataError.invalidArgument("task columns must be distinct: \(tasks.map(\.name))")
         }
 
-        var savedMapping: [String: [String]] = [:]
-        if let mappingPath = classMappingFile, FileManager.default.fileExists(atPath: mappingPath) {
-            let data = try ImageCodec.readFile(mappingPath)
-            guard let decoded = try? JSONDecoder().decode([String: [String]].self, from: Data(data)) else {
-                throw DataError.malformedManifest(path: mappingPath, line: 1,
-                                                  message: "class mapping is not a JSON object of string lists")
-            }
-            savedMapping = decoded
-        }
-
         let body = Array(rows.dropFirst()).filter { !($0.cells.count == 1 && $0.cells[0].trimmingCharacters(in: .whitespaces).isEmpty) }
         for row in body where row.cells.count != headerCells.count {
             throw DataError.raggedRow(path: path, line: row.line, expected: headerCells.count, found: row.cells.count)
@@ -94,8 +115,9 @@ public struct CSVManifest {
             case let .binary(given):
                 let names = given ?? savedMapping[column.name]
                 if let names {
-                    guard names.count == 2 else {
-                        throw DataError.invalidArgument("binary column '\(column.name)' needs exactly 2 class names, got \(names)")
+                    guard names.count == 2, names[0] != names[1] else {
+                        throw DataError.invalidArgument("binary column '\(column.name)' needs exactly 2 distinct class names, "
+                            + "got \(names)")
                     }
                     specs.append(.binary(column.name, classNames: names))
                     lookup.append(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
@@ -108,7 +130,10 @@ public struct CSVManifest {
                         throw DataError.invalidArgument("binary column '\(column.name)' has \(distinct.count) distinct values "
                             + "(\(distinct.prefix(5).joined(separator: ", "))…); use a classification column")
                     }
-                    let names = distinct.count == 2 ? distinct : distinct + ["<absent>"]
+                    var names = distinct
+                    for placeholder in ["<absent>", "<absent 2>", "<absent 3>"] where names.count < 2 && !names.contains(placeholder) {
+                        names.append(placeholder)
+                    }
                     specs.append(.binary(column.name, classNames: names))
                     lookup.append(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
                 }
@@ -121,6 +146,11 @@ public struct CSVManifest {
                     lookup.append(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
                 } else if !cells.isEmpty, cells.allSatisfy({ Int($0) != nil }) {
                     let maxIndex = cells.compactMap { Int($0) }.max() ?? 0
+                    guard maxIndex < maxClasses else {
+                        let line = body.first { $0.cells[taskIndices[t]].trimmingCharacters(in: .whitespaces) == String(maxIndex) }?.line
+                        throw DataError.malformedManifest(path: path, line: line ?? 2, message: "class index \(maxIndex) in "
+                            + "column '\(column.name)' implies more than \(maxClasses) classes")
+                    }
                     specs.append(.classification(column.name, classNames: (0...max(0, maxIndex)).map(String.init)))
                     lookup.append(nil)
                 } else {
@@ -131,7 +161,7 @@ public struct CSVManifest {
             }
         }
 
-        let base = root ?? (path as NSString).deletingLastPathComponent
+        let base = root
         var files: [LabeledFile] = []
         files.reserveCapacity(body.count)
         for row in body {
@@ -153,7 +183,8 @@ public struct CSVManifest {
                     }
                     labels.append(Double(index))
                 } else if column.kind == .regression {
-                    guard let v = Double(cell), v.isFinite else {
+                    // Labels are float32 tensors: a value past Float's range is refused here.
+                    guard let v = Double(cell), v.isFinite, Float(v).isFinite else {
                         throw DataError.notNumeric(path: path, line: row.line, column: column.name, value: cell)
                     }
                     labels.append(v)
@@ -174,12 +205,7 @@ public struct CSVManifest {
         guard !files.isEmpty else {
             throw DataError.malformedManifest(path: path, line: 2, message: "the manifest has a header but no rows")
         }
-        let datasetName = name ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let dataset = FileDataset(name: datasetName, root: base, tasks: specs, files: files)
-        if let mappingPath = classMappingFile, !FileManager.default.fileExists(atPath: mappingPath) {
-            try writeText(dataset.classMappingJSON(), to: mappingPath)
-        }
-        return dataset
+        return FileDataset(name: name, root: base, tasks: specs, files: files)
     }
 
     struct Row {

@@ -16,6 +16,25 @@ public enum TaskKind: Sendable, Hashable, Codable {
         case .classification: .int64
         }
     }
+
+    /// Whether `value` is a label of this kind: finite for regression, 0 or 1 for binary, a
+    /// class index for classification (losses trap on anything else, so data is checked).
+    public func admits(_ value: Double) -> Bool {
+        switch self {
+        case .regression: value.isFinite
+        case .binary: value == 0 || value == 1
+        case let .classification(n): value >= 0 && value < Double(n) && value == value.rounded()
+        }
+    }
+
+    /// What ``admits(_:)`` accepts, for messages.
+    var labelDescription: String {
+        switch self {
+        case .regression: "finite number"
+        case .binary: "binary label (0 or 1)"
+        case let .classification(n): "class index in 0..<\(n)"
+        }
+    }
 }
 
 /// One prediction target: its name, kind and (for classes) the names of its classes.
@@ -209,6 +228,9 @@ public struct NameNote: Sendable, Hashable, Codable {
 /// skipped files with reasons, and kept files with irregular names. `description` is the
 /// human summary printed after loading.
 public struct DatasetReport: Sendable, CustomStringConvertible {
+    /// The most regression histogram buckets (decades 0–9 to 9990–9999).
+    public static let histogramBuckets = 1000
+
     public struct TaskSummary: Sendable {
         public var task: TaskSpec
         public var labeled: Int
@@ -219,7 +241,8 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
         public var minimum: Double?
         public var maximum: Double?
         public var mean: Double?
-        /// For regression: counts per bucket of width 10 starting at 0 (negative values in bucket 0).
+        /// For regression: counts per bucket of width 10 starting at 0 (negative values in bucket 0;
+        /// values from 10 × ``DatasetReport/histogramBuckets`` on are left out).
         public var histogram: [Int]
     }
 
@@ -257,13 +280,15 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
                     s.minimum = min(s.minimum ?? v, v)
                     s.maximum = max(s.maximum ?? v, v)
                     sum += v
-                    let bucket = max(0, Int(v / 10))
+                    // Decades 0–9 … 9990–9999 (values beyond are in the range, not the histogram).
+                    guard v.isFinite, v < 10 * Double(Self.histogramBuckets) else { continue }
+                    let bucket = v < 0 ? 0 : Int(v / 10)
                     if bucket >= s.histogram.count { s.histogram += Array(repeating: 0, count: bucket + 1 - s.histogram.count) }
                     s.histogram[bucket] += 1
                 case .binary, .classification:
-                    let c = Int(v)
-                    if c >= s.classCounts.count { s.classCounts += Array(repeating: 0, count: c + 1 - s.classCounts.count) }
-                    if c >= 0 { s.classCounts[c] += 1 }
+                    // Only class indices the task has (a label outside is refused when decoded).
+                    guard v >= 0, v < Double(s.classCounts.count), v == v.rounded() else { continue }
+                    s.classCounts[Int(v)] += 1
                 }
             }
             if task.kind == .regression, s.labeled > 0 { s.mean = sum / Double(s.labeled) }
@@ -330,6 +355,7 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
     }
 
     private func fmt(_ v: Double) -> String {
-        v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v)
+        if abs(v) < 1e15, v == v.rounded() { return String(Int(v)) }
+        return abs(v) < 1e9 ? String(format: "%.2f", v) : String(format: "%g", v)
     }
 }

@@ -99,10 +99,18 @@ public struct DecodedCache: Sendable {
         let file = path(for: dataset, transform: transform, key: key)
         var reason = "no cache file"
         if FileManager.default.fileExists(atPath: file) {
+            var cached: DecodedDataset?
             do {
-                return try DecodedCache.read(file, key: key, transform: transform)
+                cached = try DecodedCache.read(file, key: key, transform: transform)
             } catch {
                 reason = "cache file unusable: \(error)"
+            }
+            if let cached {
+                // A cache built without `strict` may have skipped files; a strict load must
+                // fail on them exactly as decoding them now would.
+                guard options.strict, !cached.skipped.isEmpty else { return cached }
+                try DecodedCache.throwFirstFailure(dataset, skipped: cached.skipped, transform: transform)
+                reason = "the cache skipped files that now decode"
             }
         } else if let stale = siblings(dataset, transform).first {
             reason = "files, labels or transform changed since \((stale as NSString).lastPathComponent)"
@@ -203,6 +211,15 @@ public struct DecodedCache: Sendable {
                                   labels: labels, masks: masks, names: kept.map { files[$0].name },
                                   contentHashes: hashes, skipped: skipped, cacheFile: nil,
                                   cacheStatus: .built(reason: "decoded without a cache"))
+    }
+
+    /// Throws the error the first of `skipped` (in dataset order) gives when decoded now:
+    /// what a strict decode would throw. Returns if none of them fails any more.
+    static func throwFirstFailure(_ dataset: FileDataset, skipped: [SkippedFile], transform: ImageTransform) throws {
+        let names = Set(skipped.map(\.name))
+        for file in dataset.files where names.contains(file.name) {
+            if case let .failure(error) = decodeOne(file, transform: transform) { throw error }
+        }
     }
 
     enum DecodeResult {

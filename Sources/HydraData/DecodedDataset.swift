@@ -71,6 +71,12 @@ public final class DecodedDataset: ImageDataset, @unchecked Sendable {
         self.cacheStatus = cacheStatus
         let values = labels.map { $0.scalars(as: Double.self) }
         let present = masks.map { $0.scalars(as: Bool.self) }
+        for (t, task) in tasks.enumerated() {
+            if let i = (0..<n).first(where: { row in present[t][row] && !task.kind.admits(values[t][row]) }) {
+                throw DataError.invalidArgument("label \(values[t][i]) of task '\(task.name)' (row \(i)) is not a valid "
+                    + "\(task.kind.labelDescription)")
+            }
+        }
         labelValues = (0..<n).map { i in (0..<tasks.count).map { t in present[t][i] ? values[t][i] : nil } }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -48,15 +50,37 @@ public enum SafeTensors {
             throw TorchError.file(path: path, message: "cannot map: \(errnoText())")
         }
         defer { munmap(base, size) }
+        return try decode(UnsafeRawBufferPointer(start: base, count: size), name: path)
+    }
+
+    /// Reads the tensors and metadata of a safetensors file held in memory; `name` stands for
+    /// the file in error messages. The same validation as ``read(_:)`` runs first.
+    public static func read(data: Data, name: String) throws -> SafeTensorsArchive {
+        try data.withUnsafeBytes { try decode($0, name: name) }
+    }
+
+    /// Decodes a safetensors file held in memory (errors name it `<memory>`).
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> SafeTensorsArchive {
+        try decode(bytes, name: "<memory>")
+    }
+
+    /// Decodes `bytes`; every error becomes `TorchError.file` naming `name` and the problem.
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws -> SafeTensorsArchive {
         do {
-            return try decode(UnsafeRawBufferPointer(start: base, count: size))
+            return try decodeChecked(bytes)
         } catch let error as FormatError {
-            throw TorchError.file(path: path, message: error.message)
+            throw TorchError.file(path: name, message: error.message)
+        } catch let TorchError.libtorch(op, message) {
+            throw TorchError.file(path: name, message: "\(op): \(message)")
+        } catch let TorchError.invalidArgument(message) {
+            throw TorchError.file(path: name, message: message)
         }
     }
 
-    /// Decodes a safetensors file held in memory.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> SafeTensorsArchive {
+    /// The largest rank accepted (no real tensor comes close).
+    public static let maxRank = 64
+
+    private static func decodeChecked(_ bytes: UnsafeRawBufferPointer) throws -> SafeTensorsArchive {
         guard bytes.count >= 8 else {
             throw FormatError("truncated: \(bytes.count) bytes, a safetensors file needs at least 8")
         }
@@ -198,15 +222,16 @@ public enum SafeTensors {
         guard begin <= end, end <= dataSize else {
             throw FormatError("tensor '\(name)': data_offsets [\(begin), \(end)] out of range (data has \(dataSize) bytes)")
         }
-        var elements = 1
-        for d in shape {
-            let (m, overflow) = elements.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw FormatError("tensor '\(name)': shape \(shape) is too large") }
-            elements = m
+        guard shape.count <= maxRank else {
+            throw FormatError("tensor '\(name)': \(shape.count) dimensions, at most \(maxRank) are supported")
         }
-        let (need, overflow) = elements.multipliedReportingOverflow(by: dtype.itemSize)
-        guard !overflow, need == end - begin else {
-            throw FormatError("tensor '\(name)': shape \(shape) × \(dtypeName) needs \(overflow ? "too many" : String(need)) bytes "
+        // Overflow-checked, counting the non-zero dimensions too: libtorch refuses a shape
+        // like [0, 2^40, 2^40] although it has no elements.
+        guard let need = TensorLayout.byteCount(shape, dtype: dtype) else {
+            throw FormatError("tensor '\(name)': shape \(shape) × \(dtypeName) is too large (its size overflows)")
+        }
+        guard need == end - begin else {
+            throw FormatError("tensor '\(name)': shape \(shape) × \(dtypeName) needs \(need) bytes "
                 + "but data_offsets span \(end - begin)")
         }
         return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)

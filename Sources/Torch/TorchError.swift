@@ -54,9 +54,9 @@ func torchTrap(_ op: StaticString) -> Never {
 
 /// Calls `body` with a C array of Int64 values.
 @inline(__always)
-func withInt64s<R>(_ values: [Int], _ body: (UnsafePointer<Int64>?, Int32) -> R) -> R {
+func withInt64s<R>(_ values: [Int], _ body: (UnsafePointer<Int64>?, Int32) throws -> R) rethrows -> R {
     let converted = values.map(Int64.init)
-    return converted.withUnsafeBufferPointer { body($0.baseAddress, Int32($0.count)) }
+    return try converted.withUnsafeBufferPointer { try body($0.baseAddress, Int32($0.count)) }
 }
 
 /// Calls `body` with a C array of borrowed handles (NULL for nil).

@@ -12,6 +12,8 @@ Side files FINAL.<name>.pth:
                  would create the file named in OUT's metadata `marker` — loading must refuse
                  them without running anything
   legacy.pth     the pre-1.6 (non-zip) format
+  deflated.pth   views.pth re-zipped by Python's zipfile with ZIP_DEFLATED (real zlib
+                 streams; torch.load reads it too)
 """
 import io
 import os
@@ -64,6 +66,12 @@ def evil_zip(path, payload):
                 data = pickle.dumps({"w": payload}, protocol=2)
             dst.writestr(item, data)
 
+
+with zipfile.ZipFile(f"{final}.views.pth") as src, \
+        zipfile.ZipFile(f"{final}.deflated.pth", "w", compression=zipfile.ZIP_DEFLATED) as dst:
+    for item in src.infolist():
+        dst.writestr(item.filename, src.read(item.filename))
+assert all(torch.equal(v, torch.load(f"{final}.deflated.pth")[k]) for k, v in sd.items())
 
 evil_zip(f"{final}.evil_system.pth", Evil(os.system, f"touch {marker}"))
 evil_zip(f"{final}.evil_eval.pth", Evil(eval, f"open({marker!r}, 'w').close()"))

@@ -176,6 +176,55 @@ struct BadInputTests {
         #expect(hit.cacheStatus == .hit && hit.skipped == decoded.skipped)
     }
 
+    /// Each scan of a progressive JPEG is a pass over the whole image: thousands of them in a
+    /// small file kept the decoder busy for as long as the file liked.
+    @Test("a progressive JPEG with more than 500 scans is refused")
+    func tooManyScans() throws {
+        let progressive = try ImageCodec.encodeJPEG(SyntheticFaces(count: 1, size: 32).render(0), quality: 90, progressive: true)
+        #expect(try ImageCodec.decode(progressive).width == 32)
+        // Find the last scan (SOS segment and its entropy-coded data) and repeat it.
+        var pos = 2, lastScan = 0..<0
+        while pos + 4 <= progressive.count, progressive[pos] == 0xFF, progressive[pos + 1] != 0xD9 {
+            let length = Int(progressive[pos + 2]) << 8 | Int(progressive[pos + 3])
+            var end = pos + 2 + length
+            if progressive[pos + 1] == 0xDA {
+                while end + 1 < progressive.count,
+                      !(progressive[end] == 0xFF && progressive[end + 1] != 0 && !(0xD0...0xD7).contains(progressive[end + 1])) {
+                    end += 1
+                }
+                lastScan = pos..<end
+            }
+            pos = end
+        }
+        #expect(!lastScan.isEmpty && Array(progressive[pos...]) == [0xFF, 0xD9])
+        let repeated = Array(progressive[..<pos]) + Array(repeating: Array(progressive[lastScan]), count: 600).joined() + [0xFF, 0xD9]
+        guard case let .corruptImage(_, reason) = decodeError(repeated) else {
+            Issue.record("not refused as corrupt: \(String(describing: decodeError(repeated)))")
+            return
+        }
+        #expect(reason.contains("more than 500 scans"), "\(reason)")
+    }
+
+    /// A label outside its task's range reached the losses, which trap (e.g. from a cache file).
+    @Test("decoded labels outside their task's range are refused")
+    func labelRange() throws {
+        let images = Tensor.zeros([2, 3, 4, 4], dtype: .uint8)
+        let mask = Tensor([true, true])
+        func dataset(_ task: TaskSpec, _ labels: Tensor) throws -> DecodedDataset {
+            try DecodedDataset(name: "x", tasks: [task], transform: ImageTransform(size: 4), images: images,
+                               labels: [labels], masks: [mask], names: ["a", "b"], contentHashes: [1, 2])
+        }
+        #expect(throws: DataError.self) { try dataset(.classification("c", classNames: ["a", "b"]), Tensor([0, 7] as [Int64])) }
+        #expect(throws: DataError.self) { try dataset(.classification("c", classNames: ["a", "b"]), Tensor([-1, 0] as [Int64])) }
+        #expect(throws: DataError.self) { try dataset(.binary("b"), Tensor([0, 0.5] as [Float])) }
+        #expect(throws: DataError.self) { try dataset(.regression("r"), Tensor([1, .infinity] as [Float])) }
+        _ = try dataset(.classification("c", classNames: ["a", "b"]), Tensor([1, 0] as [Int64]))
+        // A masked-out (missing) label is not checked.
+        _ = try DecodedDataset(name: "x", tasks: [.binary("b")], transform: ImageTransform(size: 4), images: images,
+                               labels: [Tensor([1, 9] as [Float])], masks: [Tensor([true, false])], names: ["a", "b"],
+                               contentHashes: [1, 2])
+    }
+
     @Test("invalid options throw")
     func invalidOptions() throws {
         #expect(throws: DataError.self) { try ImageTransform(size: 0).validate() }

@@ -118,6 +118,49 @@ struct CSVManifestTests {
         #expect(throws: DataError.self) { try CSVManifest.load(three, tasks: [.binary("s")]) }
     }
 
+    /// Regressions: each of these used to trap (a range of Int.max class names, a dictionary
+    /// of duplicate keys, Int(1e300) in the report) instead of throwing or loading.
+    @Test("hostile values: a huge class index, duplicate or placeholder-like binary names, values past float32")
+    func hostileValues() throws {
+        let huge = try manifest("path,hair\nimg/0.jpg,0\nimg/1.jpg,9223372036854775807\n")
+        #expect(throws: DataError.malformedManifest(path: huge, line: 3, message: "class index 9223372036854775807 in column "
+                                                    + "'hair' implies more than \(CSVManifest.maxClasses) classes")) {
+            try CSVManifest.load(huge, tasks: [.classification("hair")])
+        }
+        let placeholder = try manifest("path,s\nimg/0.jpg,<absent>\nimg/1.jpg,\n")
+        let ds = try CSVManifest.load(placeholder, tasks: [.binary("s")])
+        #expect(ds.tasks[0].classNames == ["<absent>", "<absent 2>"] && ds.files.map(\.labels) == [[0], [nil]])
+
+        let mapped = try manifest("path,s\nimg/0.jpg,a\n")
+        let mapping = (mapped as NSString).deletingLastPathComponent + "/classes.json"
+        try write(Array(#"{"s": ["a", "a"]}"#.utf8), to: mapping)
+        #expect(throws: DataError.self) { try CSVManifest.load(mapped, tasks: [.binary("s")], classMappingFile: mapping) }
+        #expect(throws: DataError.self) { try CSVManifest.load(mapped, tasks: [.binary("s", classNames: ["x", "x"])]) }
+
+        let far = try manifest("path,age\nimg/0.jpg,3\nimg/1.jpg,1e300\n")
+        #expect(throws: DataError.notNumeric(path: far, line: 3, column: "age", value: "1e300")) {
+            try CSVManifest.load(far, tasks: [.regression("age")])
+        }
+        // Large but float32 values load, and the report prints them (no histogram bucket for 1e30).
+        let big = try manifest("path,age\nimg/0.jpg,-1e30\nimg/1.jpg,1e30\nimg/2.jpg,123456\n")
+        let report = try CSVManifest.load(big, tasks: [.regression("age")]).report.description
+        #expect(report.contains("range -1e+30…1e+30"), "\(report)")
+    }
+
+    @Test("parse(_:path:…) reads a manifest held in memory, naming the given path in errors")
+    func inMemory() throws {
+        let ds = try CSVManifest.parse(Data("path,age\na.jpg,3\n".utf8), path: "upload.csv", tasks: [.regression("age")],
+                                       root: "/data", name: "upload")
+        #expect(ds.files.map(\.path) == ["/data/a.jpg"] && ds.files[0].labels == [3])
+        #expect(throws: DataError.notNumeric(path: "upload.csv", line: 2, column: "age", value: "x")) {
+            try CSVManifest.parse(Data("path,age\na.jpg,x\n".utf8), path: "upload.csv", tasks: [.regression("age")],
+                                  root: "/data", name: "upload")
+        }
+        #expect(throws: DataError.malformedManifest(path: "upload.csv", line: 1, message: "the file is not UTF-8 text")) {
+            try CSVManifest.parse(Data([0xFF, 0xFE, 0x00]), path: "upload.csv", tasks: [], root: "/", name: "x")
+        }
+    }
+
     @Test("missing image files named in a manifest are skipped and counted at decode time")
     func missingImage() throws {
         let path = try manifest("path,age\nimg/0.jpg,3\nimg/9.jpg,4\n")

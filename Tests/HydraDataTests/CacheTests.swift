@@ -85,6 +85,38 @@ struct CacheTests {
         #expect(try cache.load(ds, transform: t, options: options).cacheStatus == .hit)
     }
 
+    /// Regression: `strict` was neither checked on a hit nor part of the key, so a strict load
+    /// returned the skipped-files cache an earlier lenient load had built.
+    @Test("a strict load of a dataset whose cache skipped files throws, naming the file, like a strict decode")
+    func strictHit() throws {
+        let (folder, _) = try makeFolder(count: 6)
+        let broken = "\(folder)/30_0_0_20170101000000902.jpg.chip.jpg"
+        try write(Array("not an image".utf8), to: broken)
+        let ds = try UTKFace.load(folder: folder)
+        let cache = DecodedCache(directory: temporaryFolder("cacheDir"))
+        let t = ImageTransform(size: 16)
+        let lenient = try cache.load(ds, transform: t, options: options)
+        #expect(lenient.skipped.map(\.name) == ["30_0_0_20170101000000902.jpg.chip.jpg"])
+        #expect(try cache.load(ds, transform: t, options: options).cacheStatus == .hit)
+
+        let strict = DecodeOptions(strict: true, progress: .never)
+        var direct: DataError?
+        do { _ = try DecodedCache.decode(ds, transform: t, options: strict) } catch let e as DataError { direct = e }
+        do {
+            let hit = try cache.load(ds, transform: t, options: strict)
+            Issue.record("strict load returned \(hit.cacheStatus) with \(hit.skipped.count) skipped files")
+        } catch let error as DataError {
+            #expect(error == direct, "the same error as a strict decode")
+            #expect(error.path == broken, "\(error)")
+        }
+        // The lenient cache is still there for lenient loads.
+        #expect(try cache.load(ds, transform: t, options: options).cacheStatus == .hit)
+        // Once the file is fixed the key changes; a strict load builds a complete cache.
+        try FileManager.default.removeItem(atPath: broken)
+        let fixed = try cache.load(try UTKFace.load(folder: folder), transform: t, options: strict)
+        #expect(fixed.skipped.isEmpty && fixed.count == 6)
+    }
+
     @Test("cache file is readable by Python's safetensors with the expected tensors")
     func pythonReadsCache() throws {
         let (_, ds) = try makeFolder(count: 4)

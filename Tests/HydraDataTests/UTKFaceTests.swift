@@ -65,6 +65,30 @@ struct UTKFaceTests {
         #expect(try parsed("120_1_4_20170109142408075.jpg").labels == [120, 1, 4])
     }
 
+    @Test("hostile names (huge numbers, non-ASCII digits, thousands of fields, empty) are skipped or masked, never trap")
+    func hostileNames() {
+        let long = String(repeating: "9", count: 10_000)
+        let cases: [(String, Bool)] = [  // name, kept
+            ("9999999_0_0_20170109142408075.jpg", false),  // 7 digits: an age out of range
+            ("\(long)_0_0_20170109142408075.jpg", false),  // digits past Int: read as the date, no labels
+            ("30_\(long)_0_20170109142408075.jpg", true),  // the long run is the date: age 30, the rest masked
+            ("٣٠_0_0_20170109142408075.jpg", false),  // Arabic-Indic digits are not ASCII
+            ("30_0_0_" + String(repeating: "_", count: 5000) + ".jpg", false),
+            (String(repeating: "_", count: 5000) + "20170109142408075.jpg", false),
+            ("", false), ("_", false), (".jpg", false), ("_.jpg", false), ("..jpg", false),
+            ("30_0_0_\(long).jpg", true),
+            ("30 _0_0_20170109142408075.jpg", true),
+            ("30_0_0", true),
+            ("jpg30_0_0_20170109142408075.jpg", false),
+        ]
+        for (name, kept) in cases {
+            switch UTKFace.parse(name) {
+            case .success: #expect(kept, "\(name.prefix(40)) was kept")
+            case .failure: #expect(!kept, "\(name.prefix(40)) was skipped")
+            }
+        }
+    }
+
     @Test("a folder with odd names: kept, masked, skipped and ignored files all reported")
     func folderReport() throws {
         let folder = temporaryFolder()

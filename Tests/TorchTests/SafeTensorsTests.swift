@@ -114,6 +114,19 @@ struct SafeTensorsTests {
         ("duplicate names", file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                                  data: eightBytes), "duplicate key \"a\""),
         ("metadata not strings", file(header: #"{"__metadata__":{"epoch":3}}"#), "not a string"),
+        // Regression: the product overflowed past a 0 and libtorch's bare error lost the path.
+        ("shape product overflows past a zero",
+         file(header: #"{"a":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}}"#),
+         "is too large (its size overflows)"),
+        ("shape product overflows", file(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#,
+                                         data: eightBytes), "is too large (its size overflows)"),
+        ("bytes overflow", file(header: #"{"a":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,8]}}"#,
+                                data: eightBytes), "is too large (its size overflows)"),
+        ("too many dimensions", file(header: "{\"a\":{\"dtype\":\"F32\",\"shape\":["
+                                        + Array(repeating: "1", count: 65).joined(separator: ",")
+                                        + "],\"data_offsets\":[0,4]}}", data: [0, 0, 0, 0]), "65 dimensions"),
+        ("offset past Int", file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,99999999999999999999]}}"#,
+                                 data: eightBytes), "non-negative integers"),
     ]
 
     @Test("malformed files throw an error naming the problem", arguments: malformed.indices)
@@ -127,6 +140,22 @@ struct SafeTensorsTests {
         } catch let error as TorchError {
             #expect(error.description.contains(expected), "\(label): \(error)")
             #expect(error.description.contains(path), "\(label): message should name the file: \(error)")
+        }
+    }
+
+    @Test("in memory: read(data:name:) reads what save writes, and its errors name the given name")
+    func inMemory() throws {
+        let bytes = try SafeTensors.encode(ordered: sampleTensors(), metadata: ["k": "v"])
+        let archive = try SafeTensors.read(data: Data(bytes), name: "upload.safetensors")
+        #expect(archive.names == sampleTensors().map(\.0))
+        #expect(archive.metadata == ["k": "v"])
+        let (_, bad, expected) = Self.malformed.first { $0.0 == "shape product overflows past a zero" }!
+        do {
+            _ = try SafeTensors.read(data: Data(bad), name: "upload.safetensors")
+            Issue.record("no error")
+        } catch let TorchError.file(path, message) {
+            #expect(path == "upload.safetensors")
+            #expect(message.contains(expected), "\(message)")
         }
     }
 

@@ -39,10 +39,7 @@ extension Trainer {
     /// trajectory as an uninterrupted run.
     public func loadTrainingState(from path: String) throws {
         let archive = try SafeTensors.read(path)
-        let tasks = try Checkpoint.tasks(in: archive, path: path)
-        guard tasks.map(\.name) == model.tasks.map(\.name) else {
-            throw HydraError.checkpoint("\(path) has tasks \(tasks.map(\.name)), the trainer \(model.tasks.map(\.name))")
-        }
+        let tasks = try Checkpoint.tasks(in: archive, path: path, matching: model.tasks)
         guard archive.metadata["hydranet.optimizer"] == configuration.optimizer.rawValue else {
             throw HydraError.checkpoint("\(path) was trained with the '\(archive.metadata["hydranet.optimizer"] ?? "?")' optimizer, "
                 + "this trainer uses '\(configuration.optimizer.rawValue)'")
@@ -52,7 +49,8 @@ extension Trainer {
                 + "this trainer uses '\(weighting.name)'")
         }
         func int(_ key: String) throws -> Int {
-            guard let text = archive.metadata[key], let v = Int(text), v >= 0 else {
+            // Bounded so that counting on from it cannot overflow.
+            guard let text = archive.metadata[key], let v = Int(text), v >= 0, v <= 1 << 53 else {
                 throw HydraError.checkpoint("\(path): metadata '\(key)' is missing or not a count")
             }
             return v
@@ -101,12 +99,12 @@ extension Trainer {
         }
         // Loading validates shapes and dtypes before changing anything (model first: a
         // failure there leaves the trainer as it was).
-        try model.loadStateDict(modelState, strict: true)
+        try Checkpoint.naming(path) { try model.loadStateDict(modelState, strict: true) }
         for t in tasks { model.updateTask(t) }
-        try optimizer.loadStateDict(optimizerState)
+        try Checkpoint.naming(path) { try optimizer.loadStateDict(optimizerState) }
         switch weighting {
-        case let .loss(w): try w.loadStateDict(weightingState)
-        case let .gradient(a, _): try a.loadStateDict(weightingState)
+        case let .loss(w): try Checkpoint.naming(path) { try w.loadStateDict(weightingState) }
+        case let .gradient(a, _): try Checkpoint.naming(path) { try a.loadStateDict(weightingState) }
         }
         for (g, state) in generatorStates { try? g.setState(state) }  // validated above
         if let globalState { try? Torch.setRNGState(globalState) }

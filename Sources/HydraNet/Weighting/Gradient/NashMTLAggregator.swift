@@ -88,6 +88,11 @@ public final class NashMTLAggregator: GradientAggregator {
 
     public func loadStateDict(_ state: [String: Tensor]) throws {
         if let a = try AggregatorState.get(state, "alpha") { alphas = a }
-        if let s = try AggregatorState.scalar(state, "step") { step = Int(s) }
+        if let s = try AggregatorState.scalar(state, "step") {
+            guard s.isFinite, s >= 0, s <= 0x1p53, s == s.rounded() else {
+                throw HydraError.checkpoint("nash-mtl state 'step' is \(s), not a step count")
+            }
+            step = Int(s)
+        }
     }
 }
