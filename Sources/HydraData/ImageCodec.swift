@@ -100,42 +100,15 @@ public enum ImageCodec {
 
     /// Reads a whole file. Throws `DataError` for a missing, unreadable or empty file.
     public static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT { throw DataError.fileNotFound(path: path) }
-            throw DataError.unreadableFile(path: path, reason: String(cString: strerror(code)))
+        switch RegularFile.read(path) {
+        case let .success(bytes):
+            if bytes.isEmpty { throw DataError.emptyFile(path: path) }
+            return bytes
+        case .failure(.notFound): throw DataError.fileNotFound(path: path)
+        case let .failure(.notRegular(isDirectory)):
+            throw DataError.unreadableFile(path: path, reason: isDirectory ? "it is a folder" : "not a regular file")
+        case let .failure(.unreadable(reason)): throw DataError.unreadableFile(path: path, reason: reason)
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw DataError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            let kind = (st.st_mode & S_IFMT) == S_IFDIR ? "it is a folder" : "not a regular file"
-            throw DataError.unreadableFile(path: path, reason: kind)
-        }
-        let size = Int(st.st_size)
-        if size == 0 { throw DataError.emptyFile(path: path) }
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeMutableBytes { raw in
-            while done < size {
-                let n = read(fd, raw.baseAddress! + done, size - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { break }
-                done += n
-            }
-        }
-        if failure != 0 { throw DataError.unreadableFile(path: path, reason: String(cString: strerror(failure))) }
-        if done < size { bytes.removeLast(size - done) }
-        if bytes.isEmpty { throw DataError.emptyFile(path: path) }
-        return bytes
     }
 
     /// Decodes a JPEG or PNG held in memory. With `minimumSize`, JPEGs are DCT-scaled per

@@ -24,16 +24,14 @@ struct ExperimentRunTests {
         return c
     }
 
-    /// Runs under the global-generator lock (model initialisation still seeds libtorch's
-    /// global generator), with the log silenced.
+    /// Runs with the log silenced (the run draws from its own seeded generator, so tests in
+    /// parallel cannot disturb it).
     @discardableResult
     static func run(_ c: RunConfiguration, onEpoch: ((ExperimentRun, EpochReport) throws -> Void)? = nil) throws
         -> [EpochReport] {
-        try withGlobalRNG {
-            let run = try ExperimentRun(c, log: { _ in })
-            if let onEpoch { run.onEpoch = { try onEpoch(run, $0) } }
-            return try run.run()
-        }
+        let run = try ExperimentRun(c, log: { _ in })
+        if let onEpoch { run.onEpoch = { try onEpoch(run, $0) } }
+        return try run.run()
     }
 
     @Test("the best checkpoint is the model of the epoch with the lowest validation Δm")

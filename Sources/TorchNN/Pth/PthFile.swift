@@ -18,7 +18,14 @@ public enum PthFile {
     /// The state dict in a `.pth` file. A top-level dict of tensors is returned as is; a
     /// checkpoint dict whose tensors sit under `state_dict` or `model` returns those.
     public static func load(_ path: String, limits: Limits = Limits()) throws -> StateDict {
-        try load(data: try readRegularFile(path), name: path, limits: limits)
+        let bytes: [UInt8]
+        switch RegularFile.read(path) {
+        case let .success(b): bytes = b
+        case .failure(.notFound): throw TorchError.file(path: path, message: "cannot open: No such file or directory")
+        case .failure(.notRegular): throw TorchError.file(path: path, message: "not a regular file")
+        case let .failure(.unreadable(reason)): throw TorchError.file(path: path, message: "cannot read: \(reason)")
+        }
+        return try load(data: Data(bytes), name: path, limits: limits)
     }
 
     /// The state dict in the bytes of a `.pth` file held in memory (as ``load(_:limits:)``);
