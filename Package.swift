@@ -81,3 +81,20 @@ let package = Package(
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
 )
+
+// libFuzzer targets (Fuzz/Targets, one binary, the target picked by HYDRANET_FUZZ_TARGET).
+// Declared only when HYDRANET_FUZZ=1, which `scripts/fuzz` sets together with its own
+// scratch path (.build-fuzz) and the sanitizer flags, so plain `swift build` and `swift test`
+// never see, build or pay for them.
+if ProcessInfo.processInfo.environment["HYDRANET_FUZZ"] == "1" {
+    package.targets += [
+        // The declaration of libFuzzer's driver entry point (the runtime itself comes with
+        // `-sanitize=fuzzer`).
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "hydranet-fuzz",
+            dependencies: ["CLibFuzzer", "Torch", "TorchNN", "HydraData"],
+            path: "Fuzz/Targets"
+        ),
+    ]
+}

@@ -30,7 +30,9 @@ struct ExperimentRunTests {
     static func run(_ c: RunConfiguration, onEpoch: ((ExperimentRun, EpochReport) throws -> Void)? = nil) throws
         -> [EpochReport] {
         let run = try ExperimentRun(c, log: { _ in })
-        if let onEpoch { run.onEpoch = { try onEpoch(run, $0) } }
+        // Unowned: the run keeps the closure, so a strong capture would be a cycle (every run
+        // with a callback leaked its model and data; found by LeakSanitizer, scripts/sanitize).
+        if let onEpoch { run.onEpoch = { [unowned run] in try onEpoch(run, $0) } }
         return try run.run()
     }
 
