@@ -69,14 +69,15 @@ struct PthImportTests {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try Self.side("views"))))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pth-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var generator = SplitMix64(seed: 11)  // fixed positions: the test is the same every run
+        // Fixed positions from a seeded generator of the test's own: the same every run.
+        let positions = Tensor.randint(0, bytes.count, [40], generator: Generator(seed: 11)).scalars(as: Int64.self)
         var variants: [(String, [UInt8])] = [("empty", []), ("three bytes", [0x50, 0x4B, 0x03])]
         for cut in stride(from: 4, to: bytes.count, by: Swift.max(1, bytes.count / 25)) {
             variants.append(("cut at \(cut)", Array(bytes[..<cut])))
         }
         for i in 0..<40 {
             var flipped = bytes
-            let position = Int.random(in: 0..<flipped.count, using: &generator)
+            let position = Int(positions[i])
             flipped[position] ^= UInt8(1 << (i % 8))
             variants.append(("bit \(i % 8) flipped at \(position)", flipped))
         }
@@ -107,18 +108,5 @@ struct PthImportTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("text-\(getpid()).pth").path
         try "hello world".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: TorchError.self) { try PthFile.load(path) }
-    }
-}
-
-/// A seeded generator (SplitMix64) so corruption positions are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
