@@ -6,6 +6,8 @@ public final class ConvNet: Module, Backbone {
     public let stages: Sequential
     public let pool = AdaptiveAvgPool2d(outputSize: (1, 1))
     public let featureCount: Int
+    /// Output channels per stage.
+    public let channels: [Int]
 
     /// - Parameters:
     ///   - channels: output channels per stage (each stage halves the resolution).
@@ -20,6 +22,7 @@ public final class ConvNet: Module, Backbone {
             c = out
         }
         stages = Sequential(modules)
+        self.channels = channels
         featureCount = c
         super.init()
     }

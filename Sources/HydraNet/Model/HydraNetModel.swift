@@ -14,6 +14,8 @@ public final class HydraNetModel: Module {
     public private(set) var tasks: [HydraTask]
     /// The width of the backbone's features.
     public let featureCount: Int
+    /// The layout of each default head by task name (a head passed in as a module has none).
+    public private(set) var headLayouts: [String: ModelSpec.HeadLayout]
 
     /// - Parameters:
     ///   - backbone: any module returning N × `featureCount` features.
@@ -22,19 +24,33 @@ public final class HydraNetModel: Module {
     ///   - generator: where the heads' initial weights and dropout masks are drawn from (nil:
     ///     libtorch's global generator). Pass the same one to the backbone for a model that
     ///     one seed fully determines.
-    public init(backbone: Module, featureCount: Int, tasks: [HydraTask], headHidden: [Int] = [256],
-                headDropout: Double = 0, generator: Generator? = nil) throws {
+    public convenience init(backbone: Module, featureCount: Int, tasks: [HydraTask], headHidden: [Int] = [256],
+                            headDropout: Double = 0, generator: Generator? = nil) throws {
+        try self.init(backbone: backbone, featureCount: featureCount, tasks: tasks,
+                      headLayouts: tasks.map { _ in ModelSpec.HeadLayout(hidden: headHidden, dropout: headDropout) },
+                      generator: generator)
+    }
+
+    /// A model whose heads have their own layouts (one per task, in task order), e.g. one
+    /// rebuilt from a checkpoint's ``ModelSpec`` after tasks were added.
+    public init(backbone: Module, featureCount: Int, tasks: [HydraTask], headLayouts: [ModelSpec.HeadLayout],
+                generator: Generator? = nil) throws {
         guard !tasks.isEmpty else { throw HydraError.invalidConfiguration("a model needs at least one task") }
         guard Set(tasks.map(\.name)).count == tasks.count else {
             throw HydraError.invalidConfiguration("task names must be unique: \(tasks.map(\.name))")
+        }
+        guard headLayouts.count == tasks.count else {
+            throw HydraError.invalidConfiguration("\(headLayouts.count) head layouts for \(tasks.count) tasks")
         }
         for t in tasks { try t.validate() }
         self.backbone = backbone
         self.featureCount = featureCount
         self.tasks = tasks
-        heads = ModuleDict(tasks.map {
-            ($0.name, HydraNetModel.makeHead(featureCount, $0.outputCount, headHidden, headDropout, generator: generator))
+        heads = ModuleDict(zip(tasks, headLayouts).map { task, layout in
+            (task.name, HydraNetModel.makeHead(featureCount, task.outputCount, layout.hidden, layout.dropout,
+                                               generator: generator))
         })
+        self.headLayouts = Dictionary(uniqueKeysWithValues: zip(tasks.map(\.name), headLayouts))
         super.init()
     }
 
@@ -82,12 +98,21 @@ public final class HydraNetModel: Module {
     /// The head of `task`.
     public func head(_ task: String) -> Module? { heads[task] }
 
-    /// Adds a head for a new task to a (trained) model.
-    public func addTask(_ task: HydraTask, head: Module? = nil, headHidden: [Int] = [256],
+    /// Adds a head for a new task to a (trained) model: `head`, or a default head of
+    /// `headHidden` sizes and `headDropout` drawn from `generator`.
+    public func addTask(_ task: HydraTask, head: Module? = nil, headHidden: [Int] = [256], headDropout: Double = 0,
                         generator: Generator? = nil) throws {
         try task.validate()
         guard heads[task.name] == nil else { throw HydraError.invalidConfiguration("task '\(task.name)' already exists") }
-        heads[task.name] = head ?? HydraNetModel.makeHead(featureCount, task.outputCount, headHidden, 0, generator: generator)
+        guard headHidden.allSatisfy({ $0 > 0 }), (0..<1).contains(headDropout) else {
+            throw HydraError.invalidConfiguration("head sizes must be positive and dropout in [0, 1)")
+        }
+        if let head {
+            heads[task.name] = head
+        } else {
+            heads[task.name] = HydraNetModel.makeHead(featureCount, task.outputCount, headHidden, headDropout, generator: generator)
+            headLayouts[task.name] = ModelSpec.HeadLayout(hidden: headHidden, dropout: headDropout)
+        }
         tasks.append(task)
     }
 
@@ -100,6 +125,16 @@ public final class HydraNetModel: Module {
     public func freeze(backbone freezeBackbone: Bool = false, heads names: [String] = []) {
         if freezeBackbone { backbone.freeze() }
         for n in names { heads[n]?.freeze() }
+    }
+
+    /// Training mode, except for the frozen parts: a backbone or head whose parameters are
+    /// all frozen stays in eval mode, so its BatchNorm statistics and dropout stay fixed and
+    /// a frozen head on a frozen backbone gives bit-identical outputs after fine-tuning.
+    public func enterTrainingMode() {
+        train()
+        func frozen(_ m: Module) -> Bool { m.parameters().allSatisfy { !$0.requiresGrad } }
+        if frozen(backbone) { backbone.eval() }
+        for task in tasks { if let head = heads[task.name], frozen(head) { head.eval() } }
     }
 
     /// Unfreezes the backbone or the named heads.
@@ -135,8 +170,13 @@ public final class HydraNetModel: Module {
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }
-        let outs = withNoGrad { outputs(images) }
-        let n = images.size(0)
+        return predictions(fromOutputs: withNoGrad { outputs(images) })
+    }
+
+    /// Per-sample predictions in user units from the heads' raw outputs (task order), e.g.
+    /// outputs an evaluation computed anyway.
+    public func predictions(fromOutputs outs: [Tensor]) -> [[String: Prediction]] {
+        let n = outs.first?.size(0) ?? 0
         var result = [[String: Prediction]](repeating: [:], count: n)
         for (task, out) in zip(tasks, outs) {
             let cpu = out.to(device: .cpu).to(dtype: .float64)

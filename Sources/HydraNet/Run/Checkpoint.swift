@@ -3,32 +3,122 @@ import Torch
 import TorchNN
 
 /// A model checkpoint: the model's state dict in a safetensors file (readable by Python's
-/// `safetensors.torch.load_file`), with the tasks (and any extra metadata the caller passes,
-/// e.g. the backbone name) as JSON in the header's `__metadata__`. Writes are crash-safe
-/// (``AtomicFile``): the file is always the complete previous or the complete new checkpoint.
+/// `safetensors.torch.load_file`), with the model's description (``ModelSpec``: backbone,
+/// input preprocessing, heads, tasks) as JSON under `hydranet.model` in the header's
+/// `__metadata__`, so the file alone rebuilds and runs the model (docs/checkpoint-format.md).
+/// Writes are crash-safe (``AtomicFile``): the file is always the complete previous or the
+/// complete new checkpoint.
 public enum Checkpoint {
-    /// Metadata keys.
+    /// Metadata keys: the model description, and the bare task list (training states).
+    public static let modelKey = "hydranet.model"
     public static let tasksKey = "hydranet.tasks"
     public static let formatKey = "format"
 
-    /// Saves the model (and optional extra metadata) to `path`.
-    public static func save(_ model: HydraNetModel, to path: String, metadata: [String: String] = [:]) throws {
-        let tasks = String(decoding: try JSONEncoder().encode(model.tasks), as: UTF8.self)
+    /// Saves the model, its description (with `input`, the preprocessing its images get;
+    /// nil leaves it unrecorded) and optional extra metadata to `path`.
+    public static func save(_ model: HydraNetModel, input: ModelSpec.InputSpec?, to path: String,
+                            metadata: [String: String] = [:]) throws {
+        let spec = ModelSpec(describing: model, input: input)
         var meta = metadata
-        meta[tasksKey] = tasks
+        meta[modelKey] = try spec.json()
         meta[formatKey] = "pt"
         try model.stateDict().save(safetensors: path, metadata: meta)
     }
 
-    /// The tasks stored in a checkpoint.
+    /// The model description of a checkpoint, validated. Files of older HydraNet versions,
+    /// training states and other safetensors files get an error saying what is missing.
+    public static func spec(in archive: SafeTensorsArchive, path: String) throws -> ModelSpec {
+        guard let json = archive.metadata[modelKey] else {
+            if archive.metadata["hydranet.optimizer"] != nil {
+                throw HydraError.checkpoint("\(path) is a training state (for --resume), not a model checkpoint: "
+                    + "use best.safetensors or last.safetensors of the run")
+            }
+            if archive.metadata[tasksKey] != nil {
+                throw HydraError.checkpoint("\(path) was written by an older HydraNet: it has a task list but no model "
+                    + "description ('\(modelKey)': backbone, input size, normalization, heads), so it cannot be rebuilt; "
+                    + "train it again with this version")
+            }
+            let keys = archive.metadata.keys.sorted()
+            throw HydraError.checkpoint("\(path) is not a HydraNet checkpoint: its metadata has no '\(modelKey)' entry "
+                + "(metadata keys: \(keys.isEmpty ? "none" : keys.prefix(8).joined(separator: ", ")))")
+        }
+        let spec: ModelSpec
+        do {
+            spec = try JSONDecoder().decode(ModelSpec.self, from: Data(json.utf8))
+        } catch let error as DecodingError {
+            throw HydraError.checkpoint("\(path): the model description is malformed (\(describe(error)))")
+        } catch {
+            throw HydraError.checkpoint("\(path): the model description is malformed (\(error))")
+        }
+        try naming(path) { try spec.validate() }
+        return spec
+    }
+
+    /// The model description of the checkpoint at `path` (without loading its weights).
+    public static func spec(at path: String) throws -> ModelSpec {
+        let archive: SafeTensorsArchive
+        do {
+            archive = try SafeTensors.read(path)
+        } catch {
+            throw HydraError.checkpoint("cannot read \(path): \(error)")
+        }
+        return try spec(in: archive, path: path)
+    }
+
+    /// Rebuilds the model a checkpoint describes and loads its weights (strict), in eval
+    /// mode on `device`.
+    public static func loadModel(_ path: String, device: Device = .cpu) throws -> (model: HydraNetModel, spec: ModelSpec) {
+        let archive: SafeTensorsArchive
+        do {
+            archive = try SafeTensors.read(path)
+        } catch {
+            throw HydraError.checkpoint("cannot read \(path): \(error)")
+        }
+        let spec = try spec(in: archive, path: path)
+        let model = try naming(path) { try spec.makeModel() }
+        try naming(path) { try model.loadStateDict(StateDict(archive.names.map { ($0, archive.tensors[$0]!) }), strict: true) }
+        model.to(device: device)
+        model.eval()
+        return (model, spec)
+    }
+
+    /// The tasks stored in a checkpoint (from its model description) or a training state.
     public static func tasks(in archive: SafeTensorsArchive, path: String) throws -> [HydraTask] {
+        if archive.metadata[modelKey] != nil { return try spec(in: archive, path: path).tasks }
         guard let json = archive.metadata[tasksKey] else {
             throw HydraError.checkpoint("\(path) has no HydraNet task list: not a HydraNet checkpoint")
         }
         do {
             return try JSONDecoder().decode([HydraTask].self, from: Data(json.utf8))
+        } catch let error as DecodingError {
+            throw HydraError.checkpoint("\(path): the task list is malformed (\(describe(error)))")
         } catch {
             throw HydraError.checkpoint("\(path): the task list is malformed (\(error))")
+        }
+    }
+
+    /// A decoding error as one line: what is wrong, and where (the key path).
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.isEmpty ? "top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case let .keyNotFound(key, context): return "'\(key.stringValue)' is missing at \(path(context.codingPath))"
+        case let .typeMismatch(_, context), let .valueNotFound(_, context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        case let .dataCorrupted(context): return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// Runs `body`, turning any error into `HydraError.checkpoint` (without a file name).
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as HydraError {
+            throw error
+        } catch {
+            throw HydraError.checkpoint("\(error)")
         }
     }
 
@@ -78,5 +168,38 @@ public enum Checkpoint {
         let tasks = try tasks(in: archive, path: path, matching: model.tasks)
         try naming(path) { try model.loadStateDict(StateDict(archive.names.map { ($0, archive.tensors[$0]!) }), strict: true) }
         for t in tasks { model.updateTask(t) }
+    }
+}
+
+extension ModelSpec {
+    /// The description as compact JSON with sorted keys (what checkpoints store).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Refuses a model whose input or backbone differs from what a command asked for (nil:
+    /// not asked), so that a checkpoint is never silently run at another size or stem.
+    public func check(path: String, imageSize: Int? = nil, backbone: String? = nil, smallImageStem: Bool? = nil) throws {
+        if let imageSize, let input, input.transform.height != imageSize || input.transform.width != imageSize {
+            throw HydraError.checkpoint("\(path) is a model for \(inputSummary) images, not \(imageSize)×\(imageSize) "
+                + "(--image-size): drop the flag or use a model trained at that size")
+        }
+        if let backbone {
+            let own: String
+            switch self.backbone {
+            case let .resnet(depth, _): own = "resnet\(depth)"
+            case .convnet: own = "convnet"
+            case let .custom(name): own = name
+            }
+            guard own == backbone else {
+                throw HydraError.checkpoint("\(path) has a \(own) backbone, not \(backbone) (--backbone)")
+            }
+        }
+        if let smallImageStem, case let .resnet(_, small) = self.backbone, small != smallImageStem {
+            throw HydraError.checkpoint("\(path) was trained \(small ? "with" : "without") the small-image stem; "
+                + "the command asks for the \(smallImageStem ? "small-image" : "standard") stem")
+        }
     }
 }

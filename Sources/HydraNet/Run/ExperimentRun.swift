@@ -14,6 +14,8 @@ public final class ExperimentRun {
     public let splits: DatasetSplits
     public let model: HydraNetModel
     public let trainer: Trainer
+    /// The preprocessing of the run's images (recorded in every checkpoint).
+    public let input: ModelSpec.InputSpec
     /// Human-readable progress lines (the CLI prints them).
     public var log: (String) -> Void
     /// Called after each epoch, once its report is logged and its checkpoints and training
@@ -24,50 +26,104 @@ public final class ExperimentRun {
         try configuration.validate()
         self.configuration = configuration
         self.log = log
-        let files: FileDataset
-        switch configuration.data {
-        case let .synthetic(count, size):
-            let generator = SyntheticFaces(count: count, size: size, seed: configuration.training.seed,
-                                           missingRaceFraction: 0.05)
-            let folder = generator.defaultFolder(cacheDirectory: configuration.cacheDirectory)
-            log("data: \(count) synthetic faces (\(size)×\(size)) in \(folder)")
-            files = try generator.write(to: folder)
-        case let .utkface(folder):
-            files = try UTKFace.load(folder: folder)
-            log("data: \(files.count) UTKFace images from \(folder)")
-            log(files.report.description)
+        let files = try configuration.data.files(seed: configuration.training.seed,
+                                                 cacheDirectory: configuration.cacheDirectory, log: log)
+        // A fine-tuning run starts from a checkpoint: its description fixes the input.
+        let initial = try configuration.initialModel.map { try Checkpoint.loadModel($0, device: .cpu) }
+        if let initial, let path = configuration.initialModel {
+            guard initial.spec.input != nil else {
+                throw HydraError.checkpoint("\(path) does not record its input preprocessing: it cannot be fine-tuned here")
+            }
+            log("model: \(path) (\(initial.spec.backbone.summary), input \(initial.spec.inputSummary), tasks "
+                + initial.spec.tasks.map(\.name).joined(separator: ", ") + ")")
         }
+        input = initial?.spec.input ?? ModelSpec.InputSpec(size: configuration.imageSize)
         var options = DecodeOptions()
         options.progress = .auto
-        data = try DecodedCache(directory: configuration.cacheDirectory)
-            .load(files, transform: ImageTransform(size: configuration.imageSize), options: options)
-        log("decoded \(data.count) images at \(configuration.imageSize)×\(configuration.imageSize) (cache \(data.cacheStatus))")
-        splits = try data.splits()
+        var decoded = try DecodedCache(directory: configuration.cacheDirectory)
+            .load(files, transform: input.transform, options: options)
+        log("decoded \(decoded.count) images at \(input.transform.height)×\(input.transform.width) (cache \(decoded.cacheStatus))")
+
+        let freshTasks: [HydraTask]
+        if let initial {
+            // Tasks the model has but the data lacks are unlabelled here (and their heads frozen).
+            let missing = initial.model.tasks.filter { t in !decoded.tasks.contains { $0.name == t.name } }
+            if !missing.isEmpty {
+                decoded = try decoded.addingUnlabelledTasks(missing.map(\.dataSpec))
+                log("tasks without labels in the data (heads kept fixed): " + missing.map(\.name).joined(separator: ", "))
+            }
+            freshTasks = []
+        } else {
+            freshTasks = decoded.tasks.map { HydraTask($0) }
+        }
+        let data = decoded, splits = try decoded.splits()
         log("split: \(splits.train.count) train / \(splits.validation.count) validation / \(splits.test.count) test")
 
-        var tasks = data.tasks.map { HydraTask($0) }
-        for (i, task) in tasks.enumerated() where task.kind == .regression {
-            let values = Tensor.where(data.masks[i], data.labels[i].to(dtype: .float64), Tensor.full([data.count], .nan, dtype: .float64))
-                .indexSelect(dim: 0, index: Tensor(splits.train.map(Int64.init))).scalars(as: Double.self)
-                .filter { !$0.isNaN }
-            tasks[i].fitStandardization(values)
-        }
         // One generator, seeded from the run's seed, draws the initial weights and then the
         // dropout masks: the run never touches libtorch's global generator.
         let generator = Generator(seed: configuration.training.seed)
-        let backbone = try ExperimentRun.makeBackbone(configuration, generator: generator)
-        model = try HydraNetModel(backbone: backbone.module, featureCount: backbone.features, tasks: tasks,
-                                  headHidden: configuration.headHidden, headDropout: configuration.headDropout,
+        let net: HydraNetModel
+        if let initial {
+            net = initial.model
+            for name in configuration.addTasks {
+                guard !net.tasks.contains(where: { $0.name == name }) else {
+                    throw HydraError.invalidConfiguration("cannot add task '\(name)': the model already has it "
+                        + "(its tasks: \(net.tasks.map(\.name).joined(separator: ", ")))")
+                }
+                guard let spec = data.tasks.first(where: { $0.name == name }) else {
+                    throw HydraError.invalidData("cannot add task '\(name)': the data has no labels for it "
+                        + "(its tasks: \(data.tasks.map(\.name).joined(separator: ", ")))")
+                }
+                var task = HydraTask(spec)
+                ExperimentRun.fitStandardization(&task, data: data, rows: splits.train)
+                try net.addTask(task, headHidden: configuration.headHidden, headDropout: configuration.headDropout,
                                   generator: generator)
-        model.to(device: configuration.device)
-        if configuration.freezeBackbone { model.freeze(backbone: true) }
-        if !configuration.frozenHeads.isEmpty {
-            let unknown = configuration.frozenHeads.filter { name in !tasks.contains { $0.name == name } }
-            guard unknown.isEmpty else {
-                throw HydraError.invalidConfiguration("cannot freeze unknown heads \(unknown); the tasks are \(tasks.map(\.name))")
+                log("added task \(task.description) with a new head")
             }
-            model.freeze(heads: configuration.frozenHeads)
+            net.useGenerator(generator)
+            let ignored = data.tasks.filter { t in !net.tasks.contains { $0.name == t.name } }
+            if !ignored.isEmpty {
+                log("data columns the model has no head for (ignored; add one with --add-task): "
+                    + ignored.map(\.name).joined(separator: ", "))
+            }
+        } else {
+            var fitted = freshTasks
+            for i in fitted.indices { ExperimentRun.fitStandardization(&fitted[i], data: data, rows: splits.train) }
+            let backbone = try ExperimentRun.makeBackbone(configuration, generator: generator)
+            net = try HydraNetModel(backbone: backbone.module, featureCount: backbone.features, tasks: fitted,
+                                      headHidden: configuration.headHidden, headDropout: configuration.headDropout,
+                                      generator: generator)
         }
+        net.to(device: configuration.device)
+        if configuration.freezeBackbone { net.freeze(backbone: true) }
+        var frozen = configuration.frozenHeads
+        if let trained = configuration.trainHeads {
+            let unknown = trained.filter { name in !net.tasks.contains { $0.name == name } }
+            guard unknown.isEmpty else {
+                throw HydraError.invalidConfiguration("cannot train unknown heads \(unknown); the tasks are \(net.tasks.map(\.name))")
+            }
+            frozen += net.tasks.map(\.name).filter { !trained.contains($0) && !frozen.contains($0) }
+        }
+        if initial != nil {
+            // A head whose task has no labels here would only drift (weight decay): keep it fixed.
+            frozen += net.tasks.indices.filter { t in
+                data.tasks.firstIndex { $0.name == net.tasks[t].name }.map { data.masks[$0].any().item() == 0 } ?? true
+            }.map { net.tasks[$0].name }.filter { !frozen.contains($0) }
+        }
+        if !frozen.isEmpty {
+            let unknown = frozen.filter { name in !net.tasks.contains { $0.name == name } }
+            guard unknown.isEmpty else {
+                throw HydraError.invalidConfiguration("cannot freeze unknown heads \(unknown); the tasks are \(net.tasks.map(\.name))")
+            }
+            net.freeze(heads: frozen)
+        }
+        guard net.parameters().contains(where: \.requiresGrad) else {
+            throw HydraError.invalidConfiguration("everything is frozen: nothing would be trained")
+        }
+        let tasks = net.tasks
+        self.data = data
+        self.splits = splits
+        model = net
         var training = configuration.training
         let steps = training.epochs * ((splits.train.count + configuration.batchSize - 1) / configuration.batchSize)
         switch configuration.schedule {
@@ -81,10 +137,20 @@ public final class ExperimentRun {
                                                   seed: configuration.training.seed,
                                                   staticWeights: configuration.staticWeights)
         trainer = try Trainer(model: model, weighting: weighting, configuration: training)
-        log("model: \(configuration.backbone.rawValue) backbone (\(backbone.features) features), heads "
+        let spec = ModelSpec(describing: model, input: input)
+        log("model: \(spec.backbone.summary) backbone (\(model.featureCount) features), heads "
             + tasks.map(\.description).joined(separator: "; ") + "; \(model.parameterCount()) parameters")
         log("weighting: \(weighting.name)\(gradientSourceNote(weighting)); optimizer \(configuration.training.optimizer.rawValue) "
             + "lr \(configuration.training.learningRate); device \(configuration.device)")
+    }
+
+    /// Fits a new regression task's standardisation on the labelled targets of `rows`.
+    static func fitStandardization(_ task: inout HydraTask, data: DecodedDataset, rows: [Int]) {
+        guard task.kind == .regression, let i = data.tasks.firstIndex(where: { $0.name == task.name }) else { return }
+        let values = Tensor.where(data.masks[i], data.labels[i].to(dtype: .float64), Tensor.full([data.count], .nan, dtype: .float64))
+            .indexSelect(dim: 0, index: Tensor(rows.map(Int64.init))).scalars(as: Double.self)
+            .filter { !$0.isNaN }
+        task.fitStandardization(values)
     }
 
     private func gradientSourceNote(_ w: WeightingMethod) -> String {
@@ -143,7 +209,8 @@ public final class ExperimentRun {
             }
         }
         var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
-                                          augmentation: c.augment ? .standard : nil, device: c.device)
+                                          augmentation: c.augment ? .standard : nil, normalization: input.normalization,
+                                          device: c.device)
         // A final training batch of one sample cannot be batch-normalised: drop it.
         loaderOptions.dropLast = splits.train.count % c.batchSize == 1
         let train = try DataLoader(data, rows: splits.train, options: loaderOptions)
@@ -171,8 +238,7 @@ public final class ExperimentRun {
             }
             metricsLog = try MetricsLog.create(at: output("metrics.jsonl"))
         }
-        let meta = ["hydranet.weighting": trainer.weighting.name, "hydranet.image_size": String(c.imageSize),
-                    "hydranet.backbone": c.backbone.rawValue]
+        let meta = ["hydranet.weighting": trainer.weighting.name]
         var stepLogError: Error?
         reports += try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: { step, total, r in
             guard step % 20 == 0 || step == total, stepLogError == nil else { return }
@@ -188,8 +254,8 @@ public final class ExperimentRun {
             self.log(self.describe(report))
             try metricsLog.append(["type": "epoch", "epoch": report.epoch, "report": try JSONSerialization.jsonObject(
                 with: JSONEncoder().encode(report))])
-            if report.isBest { try Checkpoint.save(self.model, to: best, metadata: meta) }
-            try Checkpoint.save(self.model, to: last, metadata: meta)
+            if report.isBest { try Checkpoint.save(self.model, input: self.input, to: best, metadata: meta) }
+            try Checkpoint.save(self.model, input: self.input, to: last, metadata: meta)
             try self.trainer.saveTrainingState(to: state)
             try self.onEpoch?(report)
         }

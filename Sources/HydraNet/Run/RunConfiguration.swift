@@ -31,6 +31,14 @@ public struct RunConfiguration: Sendable {
     public var freezeBackbone = false
     /// Heads to keep fixed (e.g. fine-tune one task's head at a time).
     public var frozenHeads: [String] = []
+    /// Fine-tuning: a checkpoint (`best.safetensors` of a run) to start from instead of a new
+    /// model; its description fixes the backbone and the input (`imageSize`, `backbone` and
+    /// `smallImageStem` are not used).
+    public var initialModel: String?
+    /// Fine-tuning: tasks of the data to add to the model, each with a new head.
+    public var addTasks: [String] = []
+    /// Train only these heads (the others are frozen); nil trains every head.
+    public var trainHeads: [String]?
     public var headHidden = [256]
     public var headDropout = 0.0
     public var weighting = "uncertainty"
@@ -75,6 +83,12 @@ public struct RunConfiguration: Sendable {
             throw HydraError.invalidConfiguration("pretrained weights file not found: \(p)")
         }
         try WeightingFactory.validateName(weighting)
+        if let m = initialModel, !FileManager.default.fileExists(atPath: m) {
+            throw HydraError.invalidConfiguration("model to fine-tune not found: \(m)")
+        }
+        if !addTasks.isEmpty, initialModel == nil {
+            throw HydraError.invalidConfiguration("adding tasks needs a trained model to add them to")
+        }
         if let r = resumeFrom, !FileManager.default.fileExists(atPath: r) {
             throw HydraError.invalidConfiguration("training state to resume from not found: \(r)")
         }

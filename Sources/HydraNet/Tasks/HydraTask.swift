@@ -4,9 +4,9 @@ import Torch
 
 /// One prediction target of a multi-task model: its name, kind, loss and (for regression)
 /// target standardisation. Named `HydraTask` to stay clear of Swift's concurrency `Task`.
-public struct HydraTask: Sendable, Codable, Hashable, CustomStringConvertible {
+public struct HydraTask: Sendable, Hashable, CustomStringConvertible {
     /// What the task predicts.
-    public enum Kind: Sendable, Codable, Hashable {
+    public enum Kind: Sendable, Hashable {
         /// A real number (head output 1).
         case regression
         /// A yes/no label (head output 1 logit).
@@ -18,7 +18,7 @@ public struct HydraTask: Sendable, Codable, Hashable, CustomStringConvertible {
     }
 
     /// The loss used for the task.
-    public enum Loss: Sendable, Codable, Hashable, CustomStringConvertible {
+    public enum Loss: Sendable, Hashable, CustomStringConvertible {
         case l1
         case mse
         case huber(delta: Double)

@@ -30,6 +30,8 @@ public final class MetricAccumulator {
     /// predicted classes; multilabel probabilities (flattened, n per sample).
     private(set) var predictions: [Double] = []
     private(set) var targets: [Double] = []
+    /// Multiclass only: class probabilities (flattened, `classes` per sample), for calibration.
+    private(set) var probabilities: [Double] = []
     private(set) var lossSum = 0.0
     private(set) var lossCount = 0
 
@@ -51,6 +53,7 @@ public final class MetricAccumulator {
             targets += y.to(dtype: .float64).reshaped([-1]).scalars(as: Double.self)
         case .multiclass:
             predictions += out.argmax(dim: 1).to(dtype: .float64).scalars(as: Double.self)
+            probabilities += out.to(dtype: .float64).softmax(dim: 1).scalars(as: Double.self)
             targets += y.to(dtype: .float64).scalars(as: Double.self)
         }
     }

@@ -27,7 +27,7 @@ extension Trainer {
     public func trainEpoch(_ loader: DataLoader, onStep: ((Int, Int, StepResult) -> Void)? = nil) throws
         -> (losses: [Double?], weights: [Double?]) {
         let columns = try columns(for: loader.dataset.tasks)
-        model.train()
+        model.enterTrainingMode()
         let taskCount = model.tasks.count
         var lossSums = [Double](repeating: 0, count: taskCount), counts = [Int](repeating: 0, count: taskCount)
         var weightSums = [Double](repeating: 0, count: taskCount), weightCounts = [Int](repeating: 0, count: taskCount)

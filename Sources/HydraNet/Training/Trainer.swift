@@ -99,17 +99,8 @@ public final class Trainer {
     /// lacks a task or has a different kind.
     public func columns(for dataTasks: [TaskSpec]) throws -> [Int] {
         try model.tasks.map { task in
-            guard let i = dataTasks.firstIndex(where: { $0.name == task.name }) else {
+            guard let i = try task.column(in: dataTasks) else {
                 throw HydraError.invalidData("the data has no labels for task '\(task.name)' (it has \(dataTasks.map(\.name)))")
-            }
-            let compatible: Bool
-            switch (task.kind, dataTasks[i].kind) {
-            case (.regression, .regression), (.binary, .binary): compatible = true
-            case let (.multiclass(a), .classification(b)): compatible = a == b
-            default: compatible = false
-            }
-            guard compatible else {
-                throw HydraError.invalidData("task '\(task.name)' is \(task.kind) in the model but \(dataTasks[i].kind) in the data")
             }
             return i
         }
@@ -121,10 +112,10 @@ public final class Trainer {
     @discardableResult
     public func step(_ batch: Batch, columns: [Int]) throws -> StepResult {
         try validate(batch, columns: columns)
-        // Training mode is set by trainEpoch/fit; a module the user put in eval mode (e.g. a
-        // frozen backbone's BatchNorm) stays so. A model left entirely in eval mode by
-        // evaluation is switched back.
-        if !model.isTraining { model.train() }
+        // Training mode is set by trainEpoch/fit; a module the user put in eval mode stays
+        // so. A model left entirely in eval mode by evaluation is switched back (frozen parts
+        // stay in eval mode).
+        if !model.isTraining { model.enterTrainingMode() }
         let targets = columns.map { batch.labels[$0] }
         let masks = columns.map { batch.masks[$0] }
         let labelled = masks.map { $0.to(dtype: .int64).sum().itemInt() }

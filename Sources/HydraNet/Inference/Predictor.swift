@@ -1,0 +1,133 @@
+import Foundation
+import HydraData
+import Torch
+
+/// The one inference path of HydraNet (`hydranet predict`, `evaluate`'s per-image outputs and
+/// the server): a model rebuilt from its checkpoint, and the checkpoint's own preprocessing
+/// (decode, resize, normalize), so a file gives the same numbers wherever it is scored.
+public final class Predictor: @unchecked Sendable {
+    /// The model in eval mode on ``device``.
+    public let model: HydraNetModel
+    /// The checkpoint's description.
+    public let spec: ModelSpec
+    /// The preprocessing (from the checkpoint).
+    public let input: ModelSpec.InputSpec
+    public let device: Device
+
+    /// Loads `checkpoint` (``Checkpoint/loadModel(_:device:)``). A checkpoint without a
+    /// recorded input is refused: its images could not be preprocessed as in training.
+    public convenience init(checkpoint path: String, device: Device = .cpu) throws {
+        let (model, spec) = try Checkpoint.loadModel(path, device: device)
+        try self.init(model: model, spec: spec, device: device, path: path)
+    }
+
+    /// A predictor for a model already in memory, described by `spec`.
+    public init(model: HydraNetModel, spec: ModelSpec, device: Device = .cpu, path: String = "the model") throws {
+        guard let input = spec.input else {
+            throw HydraError.checkpoint("\(path) does not record its input preprocessing (size, normalization): "
+                + "it cannot score image files")
+        }
+        self.model = model
+        self.spec = spec
+        self.input = input
+        self.device = device
+        model.eval()
+    }
+
+    /// Decodes and resizes image bytes (JPEG or PNG) to the model's input: uint8 3×H×W.
+    /// `name` labels errors.
+    public func preprocess(_ bytes: [UInt8], name: String) throws -> Tensor {
+        guard !bytes.isEmpty else { throw DataError.emptyFile(path: name) }
+        return input.transform.apply(pixels: [try input.transform.decodePixels(bytes, path: name)]).squeezed(0)
+    }
+
+    /// Reads, decodes and resizes an image file: uint8 3×H×W.
+    public func preprocess(file path: String) throws -> Tensor {
+        try preprocess(try ImageCodec.readFile(path), name: path)
+    }
+
+    /// Predictions for preprocessed uint8 N×3×H×W images (or 3×H×W for one), in user units.
+    public func predict(images: Tensor) -> [[String: HydraNetModel.Prediction]] {
+        let batch = images.rank == 3 ? images.unsqueezed(0) : images
+        let x = input.normalization.apply(batch.to(device: device))
+        return model.predict(x)
+    }
+
+    /// One input's outcome: its predictions, or why it could not be scored.
+    public struct Outcome: Sendable {
+        /// The name the input was given (a path, or `-` for standard input).
+        public var name: String
+        public var predictions: [String: HydraNetModel.Prediction]?
+        public var error: String?
+    }
+
+    /// Scores named image byte buffers in batches of `batchSize`, decoding each batch on
+    /// `threads` threads (0: one per core). An input that cannot be decoded gets its error;
+    /// the others are scored. Results are in input order.
+    public func predict(inputs: [(name: String, load: @Sendable () throws -> [UInt8])], batchSize: Int = 32,
+                        threads: Int = 0) -> [Outcome] {
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(inputs.count)
+        let workers = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var start = 0
+        while start < inputs.count {
+            let chunk = Array(inputs[start..<min(inputs.count, start + max(1, batchSize))])
+            let slots = DecodeSlots(count: chunk.count)
+            DispatchQueue.concurrentPerform(iterations: min(workers, chunk.count)) { _ in
+                while let i = slots.claim() {
+                    slots.set(i, Result { try self.preprocess(try chunk[i].load(), name: chunk[i].name) })
+                }
+            }
+            let results = slots.results
+            let good = results.indices.filter { if case .success = results[$0] { true } else { false } }
+            var predictions: [[String: HydraNetModel.Prediction]] = []
+            if !good.isEmpty {
+                let images = Tensor.stack(good.map { i in
+                    if case let .success(t) = results[i] { return t }
+                    fatalError("unreachable")
+                }, dim: 0)
+                predictions = predict(images: images)
+            }
+            var p = 0
+            for (i, result) in results.enumerated() {
+                switch result {
+                case .success:
+                    outcomes.append(Outcome(name: chunk[i].name, predictions: predictions[p], error: nil))
+                    p += 1
+                case let .failure(error):
+                    outcomes.append(Outcome(name: chunk[i].name, predictions: nil, error: "\(error)"))
+                }
+            }
+            start += chunk.count
+        }
+        return outcomes
+    }
+
+    /// Scores image files (see ``predict(inputs:batchSize:threads:)``).
+    public func predict(files: [String], batchSize: Int = 32, threads: Int = 0) -> [Outcome] {
+        predict(inputs: files.map { path in (name: path, load: { try ImageCodec.readFile(path) }) },
+                batchSize: batchSize, threads: threads)
+    }
+}
+
+/// Decoding results filled by worker threads: each claims the next index under a lock.
+private final class DecodeSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var values: [Result<Tensor, Error>?]
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    /// The next unclaimed index, or nil when all are taken.
+    func claim() -> Int? {
+        lock.withLock {
+            guard next < values.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    func set(_ i: Int, _ value: Result<Tensor, Error>) { lock.withLock { values[i] = value } }
+
+    var results: [Result<Tensor, Error>] { lock.withLock { values.map { $0! } } }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import HydraNet
+import Torch
+
+/// `hydranet finetune`: continues training a checkpoint, with any part frozen, and adds tasks.
+struct Finetune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Continue training a trained model (any heads or the backbone frozen) into a new run folder, "
+            + "or add a task with its own head on the shared backbone.")
+
+    @OptionGroup var engine: EngineOptions
+
+    @Option(help: "The model to start from: a checkpoint (best.safetensors of a run).")
+    var model: String
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Train only these heads, comma-separated (the others stay fixed).")
+    var heads: String?
+
+    @Flag(help: "Keep the backbone fixed (its BatchNorm statistics too).")
+    var freezeBackbone = false
+
+    @Option(help: "Refuse the model unless it takes N×N images.")
+    var imageSize: Int?
+
+    @Option(help: "Hidden sizes of added heads, comma-separated (empty for a linear head).")
+    var headHidden = "256"
+
+    @OptionGroup var training: TrainingOptions
+
+    func run() throws {
+        let device = try engine.apply()
+        let spec = try Checkpoint.spec(at: model)
+        try spec.check(path: model, imageSize: imageSize)
+        var c = RunConfiguration()
+        c.data = try data.source()
+        c.initialModel = model
+        c.device = device
+        c.freezeBackbone = freezeBackbone
+        c.trainHeads = heads.map { commaList($0) }
+        let hidden = commaList(headHidden).map { Int($0) }
+        guard hidden.allSatisfy({ $0 != nil }) else { throw ValidationError("--head-hidden must be integers, e.g. 256,128") }
+        c.headHidden = hidden.map { $0! }
+        try training.apply(to: &c, defaultOutput: "runs/finetune")
+        do {
+            try c.validate()
+        } catch let error as HydraError {
+            throw ValidationError(error.description)
+        }
+        let own = URL(fileURLWithPath: model).deletingLastPathComponent().standardizedFileURL.path
+        if URL(fileURLWithPath: c.outputDirectory).standardizedFileURL.path == own {
+            throw ValidationError("--output \(c.outputDirectory) is the model's own run folder: fine-tuning writes a new run")
+        }
+        print(engineSummary(device: device))
+        let run = try ExperimentRun(c)
+        try run.run()
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import HydraData
+import HydraNet
+import Torch
+
+/// `hydranet predict`: a trained model's answers for image files.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict every task for images: files, folders (searched recursively) or '-' for image bytes on stdin.")
+
+    @Option(help: "The model: a checkpoint (best.safetensors of a run).")
+    var model: String
+
+    @Argument(help: "Image files, folders, or '-' for one image read from standard input.")
+    var paths: [String]
+
+    @Option(help: "Classes shown per multiclass task, most likely first.")
+    var topK = 1
+
+    @Flag(help: "Print JSON (one object per image).")
+    var json = false
+
+    @Flag(help: "Print CSV (one row per image).")
+    var csv = false
+
+    @Option(help: "Images per forward pass.")
+    var batchSize = 32
+
+    @Option(help: "Refuse the model unless it takes N×N images.")
+    var imageSize: Int?
+
+    @Option(help: "Device: cpu, cuda, cuda:N or auto.")
+    var device = "cpu"
+
+    @Option(help: "Intra-op threads (default: libtorch's choice).")
+    var threads: Int?
+
+    func validate() throws {
+        guard !(json && csv) else { throw ValidationError("choose one of --json and --csv") }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard paths.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("'-' (standard input) can be given once") }
+    }
+
+    func run() throws {
+        let engine = try EngineOptions.parse(["--device", device] + (threads.map { ["--threads", String($0)] } ?? []))
+        let device = try engine.apply()
+        let predictor = try Predictor(checkpoint: model, device: device)
+        try predictor.spec.check(path: model, imageSize: imageSize)
+        var inputs: [(name: String, load: @Sendable () throws -> [UInt8])] = []
+        for path in paths {
+            if path == "-" {
+                let bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+                inputs.append((name: "-", load: { bytes }))
+                continue
+            }
+            for file in try ImageFiles.list(path) {
+                inputs.append((name: file, load: { try ImageCodec.readFile(file) }))
+            }
+        }
+        let outcomes = predictor.predict(inputs: inputs, batchSize: batchSize)
+        let format = PredictionFormat(tasks: predictor.model.tasks, topK: topK)
+        if json {
+            print(String(decoding: try format.json(outcomes), as: UTF8.self))
+        } else if csv {
+            print(format.csv(outcomes), terminator: "")
+        } else {
+            print(format.table(outcomes.filter { $0.predictions != nil }))
+        }
+        let failed = outcomes.filter { $0.predictions == nil }
+        for f in failed { printError("error: \(f.error ?? "failed")") }
+        if !failed.isEmpty {
+            printError("\(failed.count) of \(outcomes.count) images could not be scored")
+            throw ExitCode(1)
+        }
+    }
+}
