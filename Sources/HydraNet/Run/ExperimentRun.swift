@@ -36,6 +36,11 @@ public final class ExperimentRun {
             files = try UTKFace.load(folder: folder)
             log("data: \(files.count) UTKFace images from \(folder)")
             log(files.report.description)
+        case let .csv(path, columns, imageColumn):
+            files = try CSVManifest.load(path, imageColumn: imageColumn, tasks: columns)
+            log("data: \(files.count) images from the CSV manifest \(path) (tasks "
+                + files.tasks.map(\.description).joined(separator: "; ") + ")")
+            log(files.report.description)
         }
         var options = DecodeOptions()
         options.progress = .auto

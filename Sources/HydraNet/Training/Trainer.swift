@@ -106,6 +106,7 @@ public final class Trainer {
             switch (task.kind, dataTasks[i].kind) {
             case (.regression, .regression), (.binary, .binary): compatible = true
             case let (.multiclass(a), .classification(b)): compatible = a == b
+            case let (.multilabel(a), .multilabel(b)): compatible = a == b
             default: compatible = false
             }
             guard compatible else {
@@ -174,6 +175,10 @@ public final class Trainer {
             guard labels.size(0) == n, mask.size(0) == n, mask.dtype == .bool else {
                 throw HydraError.invalidData("task '\(model.tasks[t].name)': labels/mask have \(labels.size(0))/\(mask.size(0)) rows "
                     + "(mask \(mask.dtype)) for \(n) images")
+            }
+            let expected = model.tasks[t].kind.targetShape(batch: n)
+            guard labels.shape == expected else {
+                throw HydraError.invalidData("task '\(model.tasks[t].name)': labels have shape \(labels.shape), expected \(expected)")
             }
             if case let .multiclass(classes) = model.tasks[t].kind, mask.any().item() != 0 {
                 let present = labels.to(dtype: .int64).maskedFill(mask.logicalNot(), 0)
