@@ -11,11 +11,9 @@ struct Train: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(help: "Data: 'synthetic' (generated faces, the default) or a UTKFace-format folder.")
-    var data = "synthetic"
+    @OptionGroup var configFile: ConfigFileOption
 
-    @Option(help: "Number of generated faces (synthetic data).")
-    var syntheticCount = 2000
+    @OptionGroup var dataOptions: DataOptions
 
     @Option(help: "Input size: images are resized to N×N.")
     var imageSize = 32
@@ -80,7 +78,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let device = try engine.apply()
         var c = RunConfiguration()
-        c.data = data == "synthetic" ? .synthetic(count: syntheticCount, size: 64) : .utkface(folder: data)
+        c.data = try dataOptions.source()
         c.imageSize = imageSize
         guard let kind = RunConfiguration.BackboneKind(rawValue: backbone) else {
             throw ValidationError("unknown backbone '\(backbone)'")
