@@ -55,7 +55,7 @@ public enum ConfigFile {
             if name == "config" { throw fail("a config file cannot name another config file", keyNode) }
             if let knownKeys, !knownKeys.contains(name) {
                 throw fail("unknown key '\(name)'; the command's flags are: "
-                    + knownKeys.sorted().joined(separator: ", "), keyNode)
+                    + knownKeys.subtracting(["config"]).sorted().joined(separator: ", "), keyNode)
             }
             if excluding.contains(name) { continue }
             switch value {
