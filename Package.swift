@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .target(
@@ -55,7 +56,7 @@ let package = Package(
         ),
         .target(name: "HydraData", dependencies: ["Torch", "CImageCodec"]),
         // --- end data layer ---
-        .target(name: "HydraNet", dependencies: ["Torch", "TorchNN", "HydraData"]),
+        .target(name: "HydraNet", dependencies: ["Torch", "TorchNN", "HydraData", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "hydranet",
             dependencies: [

@@ -8,7 +8,11 @@ import Torch
 ///   or class names, which are mapped to indices (sorted by name unless the column gives the
 ///   list). The mapping is available as `FileDataset.classMappingJSON()` and, with
 ///   `classMappingFile`, saved to disk and reused by later runs so indices stay stable.
+/// - Multi-label columns hold label names separated by `;` or `|` (`smiling;glasses`, in any
+///   order); a cell of a single `-` is a sample that has none of the labels (present, all
+///   0), and an empty cell is a missing label (masked), as for every kind.
 /// - An empty cell is a missing label for that task.
+/// - Two rows may not name the same image file.
 /// - RFC 4180 quoting (`"a, b"`, `""` for a quote), a UTF-8 BOM and CRLF line ends are accepted.
 public struct CSVManifest {
     /// A task column of the manifest.
@@ -19,6 +23,10 @@ public struct CSVManifest {
             case binary(classNames: [String]?)
             /// Class indices or class names; with `classNames`, any other name is an error.
             case classification(classNames: [String]?)
+            /// Label names separated by `;` or `|`, `-` for none; with `labelNames`, any other
+            /// name is an error (otherwise the sorted names found are the labels). At most
+            /// ``TaskKind/maxMultilabelLabels`` labels.
+            case multilabel(labelNames: [String]?)
         }
 
         public var name: String
@@ -31,6 +39,123 @@ public struct CSVManifest {
         public static func classification(_ name: String, classNames: [String]? = nil) -> Column {
             Column(name: name, kind: .classification(classNames: classNames))
         }
+        public static func multilabel(_ name: String, labelNames: [String]? = nil) -> Column {
+            Column(name: name, kind: .multilabel(labelNames: labelNames))
+        }
+
+        public init(name: String, kind: Kind) {
+            self.name = name
+            self.kind = kind
+        }
+
+        /// Parses a task declaration, as the command line's `--task` takes it:
+        /// `NAME:regression`, `NAME:binary[:NEG,POS]`, `NAME:multiclass[:A,B,C]` (or
+        /// `classification`), `NAME:multilabel[:A,B,C]`. Without class names they are read
+        /// from the data (sorted). Kinds are case-insensitive; names are trimmed.
+        ///
+        /// - Throws: `DataError.invalidArgument` naming the declaration and what is wrong.
+        public init(declaration: String) throws {
+            func fail(_ message: String) -> DataError {
+                .invalidArgument("task declaration '\(declaration)': \(message)")
+            }
+            let usage = "expected NAME:KIND[:CLASSES] with KIND one of regression, binary, multiclass "
+                + "(or classification), multilabel, e.g. hair:multiclass:black,brown,blond"
+            let parts = declaration.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count >= 2 else { throw fail(usage) }
+            let name = parts[0]
+            guard !name.isEmpty else { throw fail("the task name is empty; \(usage)") }
+            var classes: [String]?
+            if parts.count == 3 {
+                let list = parts[2].split(separator: ",", omittingEmptySubsequences: false)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                guard !parts[2].isEmpty else { throw fail("no class names after the last ':'") }
+                guard !list.contains(where: \.isEmpty) else { throw fail("an empty class name in '\(parts[2])'") }
+                var seen = Set<String>()
+                for c in list where !seen.insert(c).inserted { throw fail("class '\(c)' is listed twice") }
+                classes = list
+            }
+            switch parts[1].lowercased() {
+            case "regression":
+                guard classes == nil else { throw fail("a regression task takes no class names") }
+                self.init(name: name, kind: .regression)
+            case "binary":
+                if let classes, classes.count != 2 {
+                    throw fail("a binary task needs exactly 2 class names (negative,positive), got \(classes.count)")
+                }
+                self.init(name: name, kind: .binary(classNames: classes))
+            case "multiclass", "classification":
+                if let classes, classes.count < 2 { throw fail("a multiclass task needs at least 2 class names") }
+                self.init(name: name, kind: .classification(classNames: classes))
+            case "multilabel":
+                if let classes {
+                    if let bad = classes.first(where: { !CSVManifest.isValidLabelName($0) }) {
+                        throw fail("label name '\(bad)' is not allowed (no ';' or '|', and not '-')")
+                    }
+                    guard classes.count <= TaskKind.maxMultilabelLabels else {
+                        throw fail("\(classes.count) labels; at most \(TaskKind.maxMultilabelLabels) are supported")
+                    }
+                }
+                self.init(name: name, kind: .multilabel(labelNames: classes))
+            default:
+                throw fail("unknown kind '\(parts[1])'; \(usage)")
+            }
+        }
+
+        /// The declaration that ``init(declaration:)`` parses back to this column.
+        public var declaration: String {
+            func list(_ names: [String]?) -> String { names.map { ":" + $0.joined(separator: ",") } ?? "" }
+            switch kind {
+            case .regression: return "\(name):regression"
+            case let .binary(names): return "\(name):binary" + list(names)
+            case let .classification(names): return "\(name):multiclass" + list(names)
+            case let .multilabel(names): return "\(name):multilabel" + list(names)
+            }
+        }
+    }
+
+    /// Whether `name` can be a multilabel label name (cells separate names by `;` or `|`, and
+    /// `-` means no labels).
+    static func isValidLabelName(_ name: String) -> Bool {
+        !name.isEmpty && name != "-" && !name.contains(";") && !name.contains("|")
+    }
+
+    /// The label names of a multilabel cell (`-`: none); nil when a non-empty cell names none.
+    static func labelNames(inCell cell: String) -> [String]? {
+        if cell == "-" { return [] }
+        let names = cell.split(whereSeparator: { $0 == ";" || $0 == "|" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return names.isEmpty ? nil : names
+    }
+
+    /// `path` without `.` components, repeated slashes and `dir/..` pairs (no file system
+    /// access: symbolic links are not followed).
+    static func lexicallyNormalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+                continue
+            }
+            parts.append(part)
+        }
+        return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+    }
+
+    /// The header cells (trimmed) of the manifest at `path`, e.g. to list the columns a user
+    /// can declare as tasks.
+    /// - Throws: `DataError.fileNotFound`, `.unreadableFile`, `.malformedManifest`.
+    public static func header(of path: String) throws -> [String] {
+        let bytes = try ImageCodec.readFile(path)
+        guard let text = String(data: Data(bytes), encoding: .utf8) else {
+            throw DataError.malformedManifest(path: path, line: 1, message: "the file is not UTF-8 text")
+        }
+        // Only the first record is needed (a quoted cell may span lines, so parse from the top).
+        guard let header = try parseCSV(text, path: path).first else {
+            throw DataError.malformedManifest(path: path, line: 1, message: "no header row")
+        }
+        return header.cells.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// Loads a manifest.
@@ -43,7 +168,7 @@ public struct CSVManifest {
     ///   - classMappingFile: a JSON file `{"task": ["name0", ...]}`; read if it exists (its
     ///     lists then fix the indices), written after loading otherwise.
     /// - Throws: `DataError.fileNotFound`, `.missingColumn`, `.raggedRow`, `.unknownClass`,
-    ///   `.notNumeric`, `.malformedManifest`.
+    ///   `.notNumeric`, `.duplicateImage`, `.malformedManifest`.
     public static func load(_ path: String, imageColumn: String = "path", tasks: [Column], root: String? = nil,
                             name: String? = nil, classMappingFile: String? = nil) throws -> FileDataset {
         let bytes = try ImageCodec.readFile(path)
@@ -137,6 +262,28 @@ public struct CSVManifest {
                     specs.append(.binary(column.name, classNames: names))
                     lookup.append(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
                 }
+            case let .multilabel(given):
+                var names: [String]
+                if let list = given ?? savedMapping[column.name] {
+                    guard !list.isEmpty, Set(list).count == list.count, list.allSatisfy(isValidLabelName) else {
+                        throw DataError.invalidArgument("label names for multilabel column '\(column.name)' must be non-empty, "
+                            + "distinct, without ';' or '|' and not '-', got \(list)")
+                    }
+                    names = list
+                } else {
+                    // Malformed cells are reported with their line below.
+                    names = Array(Set(cells.flatMap { labelNames(inCell: $0) ?? [] })).sorted()
+                    guard !names.isEmpty else {
+                        throw DataError.invalidArgument("multilabel column '\(column.name)' names no labels; declare them "
+                            + "(\(column.name):multilabel:a,b,c)")
+                    }
+                }
+                guard names.count <= TaskKind.maxMultilabelLabels else {
+                    throw DataError.invalidArgument("multilabel column '\(column.name)' has \(names.count) labels; at most "
+                        + "\(TaskKind.maxMultilabelLabels) are supported")
+                }
+                specs.append(.multilabel(column.name, labelNames: names))
+                lookup.append(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
             case let .classification(given):
                 if let names = given ?? savedMapping[column.name] {
                     guard !names.isEmpty, Set(names).count == names.count else {
@@ -164,16 +311,39 @@ public struct CSVManifest {
         let base = root
         var files: [LabeledFile] = []
         files.reserveCapacity(body.count)
+        var firstLine: [String: Int] = [:]  // resolved image path → line of its first row
         for row in body {
             let imagePath = row.cells[imageIndex].trimmingCharacters(in: .whitespaces)
             guard !imagePath.isEmpty else {
                 throw DataError.malformedManifest(path: path, line: row.line, message: "empty image path in column '\(imageColumn)'")
             }
+            let resolved = imagePath.hasPrefix("/") ? imagePath : (base as NSString).appendingPathComponent(imagePath)
+            let identity = lexicallyNormalized(resolved)
+            if let first = firstLine[identity] {
+                throw DataError.duplicateImage(path: path, image: imagePath, firstLine: first, line: row.line)
+            }
+            firstLine[identity] = row.line
             var labels: [Double?] = []
             for (t, column) in tasks.enumerated() {
                 let cell = row.cells[taskIndices[t]].trimmingCharacters(in: .whitespaces)
                 if cell.isEmpty {
                     labels.append(nil)
+                    continue
+                }
+                if case .multilabel = column.kind, let map = lookup[t] {
+                    guard let names = labelNames(inCell: cell) else {
+                        throw DataError.malformedManifest(path: path, line: row.line, message: "cell '\(cell)' of multilabel "
+                            + "column '\(column.name)' names no label; write '-' for a sample with none of the labels")
+                    }
+                    var indices: [Int] = []
+                    for label in names {
+                        guard let index = map[label] else {
+                            throw DataError.unknownClass(path: path, line: row.line, column: column.name, value: label,
+                                                         known: specs[t].classNames)
+                        }
+                        indices.append(index)
+                    }
+                    labels.append(TaskKind.encodeLabelSet(indices))
                     continue
                 }
                 if let map = lookup[t] {
@@ -199,7 +369,6 @@ public struct CSVManifest {
                     labels.append(Double(index))
                 }
             }
-            let resolved = imagePath.hasPrefix("/") ? imagePath : (base as NSString).appendingPathComponent(imagePath)
             files.append(LabeledFile(name: imagePath, path: resolved, labels: labels))
         }
         guard !files.isEmpty else {

@@ -29,6 +29,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case unknownClass(path: String, line: Int, column: String, value: String, known: [String])
     /// A regression (or class-index) cell that is not a number.
     case notNumeric(path: String, line: Int, column: String, value: String)
+    /// Two manifest rows name the same image file (`image` as the later row writes it).
+    case duplicateImage(path: String, image: String, firstLine: Int, line: Int)
     /// A manifest that cannot be parsed (unterminated quote, no header, bad encoding).
     case malformedManifest(path: String, line: Int, message: String)
     /// A cache file that exists but cannot be used.
@@ -57,6 +59,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "\(known.map { "'\($0)'" }.joined(separator: ", ")))"
         case let .notNumeric(path, line, column, value):
             "\(path), line \(line): '\(value)' in column '\(column)' is not a number"
+        case let .duplicateImage(path, image, firstLine, line):
+            "\(path), line \(line): image '\(image)' is listed twice (first on line \(firstLine)); each image may have one row"
         case let .malformedManifest(path, line, message): "\(path), line \(line): \(message)"
         case let .cache(path, message): "\(path): decoded cache: \(message)"
         case let .invalidArgument(message): message
@@ -70,7 +74,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
              let .corruptImage(p, _), let .imageTooLarge(p, _), let .folderNotFound(p), let .notAFolder(p),
              let .emptyFolder(p, _), let .noUsableImages(p, _), let .missingColumn(p, _, _),
              let .raggedRow(p, _, _, _), let .unknownClass(p, _, _, _, _), let .notNumeric(p, _, _, _),
-             let .malformedManifest(p, _, _), let .cache(p, _):
+             let .malformedManifest(p, _, _), let .cache(p, _), let .duplicateImage(p, _, _, _):
             p
         case .invalidArgument: nil
         }

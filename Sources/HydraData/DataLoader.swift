@@ -5,7 +5,7 @@ import Torch
 public struct Batch: @unchecked Sendable {
     /// float32 B×3×H×W, augmented (if configured) and normalized.
     public var images: Tensor
-    /// Per task (dataset order), shape [B].
+    /// Per task (dataset order), shape [B] (multilabel: B×k float32 of 0/1).
     public var labels: [Tensor]
     /// Per task, bool [B]: true where the label is present.
     public var masks: [Tensor]

@@ -9,21 +9,58 @@ public enum TaskKind: Sendable, Hashable, Codable {
     case binary
     /// A class index in `0..<classes` (stored as int64).
     case classification(classes: Int)
+    /// Any subset of `labels` labels (stored as a float32 row of `labels` 0/1 values, so the
+    /// label tensor of a dataset is N×labels).
+    ///
+    /// Where one number per task is used (``ImageDataset/labels(at:)``, ``LabeledFile``),
+    /// a label set is encoded as the bit mask Σ 2^i over its label indices i (exact in a
+    /// Double up to ``maxMultilabelLabels`` labels); see ``encodeLabelSet(_:)`` and
+    /// ``decodeLabelSet(_:)``.
+    case multilabel(labels: Int)
+
+    /// The most labels a multilabel task may have (the bit-mask encoding of a label set in
+    /// one Double is exact up to 2^53).
+    public static let maxMultilabelLabels = 53
+
+    /// The number-per-task encoding of a label set: Σ 2^i over the label indices (each in
+    /// `0..<maxMultilabelLabels`; duplicates count once).
+    public static func encodeLabelSet<S: Sequence>(_ indices: S) -> Double where S.Element == Int {
+        var bits: UInt64 = 0
+        for i in indices where i >= 0 && i < maxMultilabelLabels { bits |= 1 << UInt64(i) }
+        return Double(bits)
+    }
+
+    /// The label indices (ascending) of a label set encoded by ``encodeLabelSet(_:)``.
+    public static func decodeLabelSet(_ value: Double) -> [Int] {
+        guard value >= 0, value < 0x1p53, value == value.rounded() else { return [] }
+        let bits = UInt64(value)
+        return (0..<maxMultilabelLabels).filter { bits & (1 << UInt64($0)) != 0 }
+    }
 
     public var labelDType: DType {
         switch self {
-        case .regression, .binary: .float32
+        case .regression, .binary, .multilabel: .float32
         case .classification: .int64
         }
     }
 
+    /// The shape of one sample's label: `[]` (a scalar), or `[labels]` for multilabel.
+    public var labelShape: [Int] {
+        if case let .multilabel(k) = self { return [k] }
+        return []
+    }
+
     /// Whether `value` is a label of this kind: finite for regression, 0 or 1 for binary, a
-    /// class index for classification (losses trap on anything else, so data is checked).
+    /// class index for classification, an encoded label set of the task's labels for
+    /// multilabel (losses trap on anything else, so data is checked).
     public func admits(_ value: Double) -> Bool {
         switch self {
         case .regression: value.isFinite
         case .binary: value == 0 || value == 1
         case let .classification(n): value >= 0 && value < Double(n) && value == value.rounded()
+        case let .multilabel(k):
+            k <= TaskKind.maxMultilabelLabels && value >= 0 && value < Double(UInt64(1) << UInt64(k))
+                && value == value.rounded()
         }
     }
 
@@ -33,6 +70,7 @@ public enum TaskKind: Sendable, Hashable, Codable {
         case .regression: "finite number"
         case .binary: "binary label (0 or 1)"
         case let .classification(n): "class index in 0..<\(n)"
+        case let .multilabel(k): "set of labels among \(k)"
         }
     }
 }
@@ -41,7 +79,8 @@ public enum TaskKind: Sendable, Hashable, Codable {
 public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     public var name: String
     public var kind: TaskKind
-    /// Class names by index (binary: negative then positive); empty for regression.
+    /// Class names by index (binary: negative then positive; multilabel: the label names);
+    /// empty for regression.
     public var classNames: [String]
 
     public init(name: String, kind: TaskKind, classNames: [String] = []) {
@@ -57,12 +96,17 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     public static func classification(_ name: String, classNames: [String]) -> TaskSpec {
         TaskSpec(name: name, kind: .classification(classes: classNames.count), classNames: classNames)
     }
+    /// A multi-label task: any subset of `labelNames` (label index i is `labelNames[i]`).
+    public static func multilabel(_ name: String, labelNames: [String]) -> TaskSpec {
+        TaskSpec(name: name, kind: .multilabel(labels: labelNames.count), classNames: labelNames)
+    }
 
     public var description: String {
         switch kind {
         case .regression: "\(name) (regression)"
         case .binary: "\(name) (binary: \(classNames.joined(separator: "/")))"
         case let .classification(n): "\(name) (\(n) classes)"
+        case let .multilabel(k): "\(name) (\(k) labels: \(classNames.joined(separator: "/")))"
         }
     }
 
@@ -88,7 +132,9 @@ public protocol ImageDataset {
     func sampleName(at index: Int) -> String
     /// The image of sample `index` as uint8 3×H×W RGB.
     func image(at index: Int) throws -> Tensor
-    /// The labels of sample `index`, one per task; nil marks a missing label.
+    /// The labels of sample `index`, one per task; nil marks a missing label. A multilabel
+    /// task's label set is one number, its bit mask (``TaskKind/encodeLabelSet(_:)``; 0 is a
+    /// present label with none of the labels).
     func labels(at index: Int) -> [Double?]
 }
 
@@ -97,7 +143,8 @@ extension ImageDataset {
     public func labelMask(at index: Int) -> [Bool] { labels(at: index).map { $0 != nil } }
 }
 
-/// One image file and its labels (nil = missing for that task).
+/// One image file and its labels (nil = missing for that task; a multilabel task's label set
+/// is encoded as by ``TaskKind/encodeLabelSet(_:)``).
 public struct LabeledFile: Sendable, Hashable, Codable {
     /// The file's path relative to the dataset root (the identity used by caches and splits).
     public var name: String
@@ -235,7 +282,8 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
         public var task: TaskSpec
         public var labeled: Int
         public var missing: Int
-        /// Counts per class index (binary/classification).
+        /// Counts per class index (binary/classification), or per label (multilabel: the
+        /// labelled samples that have each label).
         public var classCounts: [Int]
         /// For regression: minimum, maximum, mean.
         public var minimum: Double?
@@ -269,6 +317,7 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
             var sum = 0.0
             if case let .classification(n) = task.kind { s.classCounts = Array(repeating: 0, count: n) }
             if task.kind == .binary { s.classCounts = [0, 0] }
+            if case let .multilabel(k) = task.kind { s.classCounts = Array(repeating: 0, count: k) }
             for f in files {
                 guard t < f.labels.count, let v = f.labels[t] else {
                     s.missing += 1
@@ -289,6 +338,8 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
                     // Only class indices the task has (a label outside is refused when decoded).
                     guard v >= 0, v < Double(s.classCounts.count), v == v.rounded() else { continue }
                     s.classCounts[Int(v)] += 1
+                case .multilabel:
+                    for label in TaskKind.decodeLabelSet(v) where label < s.classCounts.count { s.classCounts[label] += 1 }
                 }
             }
             if task.kind == .regression, s.labeled > 0 { s.mean = sum / Double(s.labeled) }
@@ -318,7 +369,7 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
                         .map { "\($0.offset * 10)–\($0.offset * 10 + 9): \($0.element)" }
                     if !buckets.isEmpty { line += "\n    by decade: " + buckets.joined(separator: ", ") }
                 }
-            case .binary, .classification:
+            case .binary, .classification, .multilabel:
                 let total = max(1, s.labeled)
                 let parts = s.classCounts.enumerated().map { c, n in
                     "\(s.task.className(c)) \(n) (\(String(format: "%.1f", 100 * Double(n) / Double(total)))%)"

@@ -202,9 +202,16 @@ public struct DecodedCache: Sendable {
         for (t, task) in dataset.tasks.enumerated() {
             let values = kept.map { i -> Double? in t < files[i].labels.count ? files[i].labels[t] : nil }
             masks.append(Tensor(values.map { $0 != nil }))
-            switch task.kind.labelDType {
-            case .int64: labels.append(Tensor(values.map { Int64($0 ?? 0) }))
-            default: labels.append(Tensor(values.map { Float($0 ?? 0) }))
+            switch task.kind {
+            case .classification: labels.append(Tensor(values.map { Int64($0 ?? 0) }))
+            case let .multilabel(k):
+                // One 0/1 row of k per sample, from the encoded label set.
+                var rows = [Float](repeating: 0, count: values.count * k)
+                for (row, value) in values.enumerated() {
+                    for label in TaskKind.decodeLabelSet(value ?? 0) where label < k { rows[row * k + label] = 1 }
+                }
+                labels.append(Tensor(rows, shape: [values.count, k]))
+            case .regression, .binary: labels.append(Tensor(values.map { Float($0 ?? 0) }))
             }
         }
         return try DecodedDataset(name: dataset.name, tasks: dataset.tasks, transform: transform, images: images,

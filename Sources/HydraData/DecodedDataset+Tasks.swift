@@ -8,7 +8,7 @@ extension DecodedDataset {
             throw DataError.invalidArgument("task '\(t.name)' is already in the dataset")
         }
         let n = count
-        let newLabels = extra.map { Tensor.zeros([n], dtype: $0.kind.labelDType) }
+        let newLabels = extra.map { Tensor.zeros([n] + $0.kind.labelShape, dtype: $0.kind.labelDType) }
         let newMasks = extra.map { _ in Tensor.zeros([n], dtype: .bool) }
         return try DecodedDataset(name: name, tasks: tasks + extra, transform: transform, images: images,
                                   labels: labels + newLabels, masks: masks + newMasks, names: names,

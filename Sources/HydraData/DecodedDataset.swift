@@ -19,15 +19,19 @@ public enum CacheStatus: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A preprocessed dataset held in memory: one uint8 N×3×H×W image tensor plus, per task, a
-/// label tensor (float32 for regression/binary, int64 for classes; 0 where missing) and a
-/// bool mask (true where the label is present). This is what the decoded cache stores.
+/// label tensor (float32 [N] for regression/binary, int64 [N] for classes, float32 N×k of
+/// 0/1 for a multilabel task of k labels; 0 where missing) and a bool mask [N] (true where
+/// the label is present). This is what the decoded cache stores.
+///
+/// `labels(at:)` gives one number per task; a multilabel task's row is encoded as its bit
+/// mask (``TaskKind/encodeLabelSet(_:)``).
 public final class DecodedDataset: ImageDataset, @unchecked Sendable {
     public let name: String
     public let tasks: [TaskSpec]
     public let transform: ImageTransform
     /// uint8 N×3×H×W.
     public let images: Tensor
-    /// Per task (same order as `tasks`), shape [N].
+    /// Per task (same order as `tasks`), shape [N] (multilabel: N×k).
     public let labels: [Tensor]
     /// Per task, bool [N]: true where the label is present.
     public let masks: [Tensor]
@@ -51,12 +55,19 @@ public final class DecodedDataset: ImageDataset, @unchecked Sendable {
             throw DataError.invalidArgument("decoded images must be uint8 \(n)×3×H×W, got \(images.dtype) \(images.shape)")
         }
         guard labels.count == tasks.count, masks.count == tasks.count,
-              labels.allSatisfy({ $0.shape == [n] }), masks.allSatisfy({ $0.shape == [n] && $0.dtype == .bool }),
+              zip(labels, tasks).allSatisfy({ $0.shape == [n] + $1.kind.labelShape }),
+              masks.allSatisfy({ $0.shape == [n] && $0.dtype == .bool }),
               contentHashes.count == n else {
             throw DataError.invalidArgument("decoded labels/masks/hashes do not match \(n) samples and \(tasks.count) tasks")
         }
         for (t, task) in tasks.enumerated() where labels[t].dtype != task.kind.labelDType {
             throw DataError.invalidArgument("labels of task '\(task.name)' must be \(task.kind.labelDType), got \(labels[t].dtype)")
+        }
+        for task in tasks {
+            if case let .multilabel(k) = task.kind, k > TaskKind.maxMultilabelLabels {
+                throw DataError.invalidArgument("multilabel task '\(task.name)' has \(k) labels; at most "
+                    + "\(TaskKind.maxMultilabelLabels) are supported")
+            }
         }
         self.name = name
         self.tasks = tasks
@@ -69,8 +80,19 @@ public final class DecodedDataset: ImageDataset, @unchecked Sendable {
         self.skipped = skipped
         self.cacheFile = cacheFile
         self.cacheStatus = cacheStatus
-        let values = labels.map { $0.scalars(as: Double.self) }
         let present = masks.map { $0.scalars(as: Bool.self) }
+        let values = try zip(labels, tasks).map { tensor, task -> [Double] in
+            guard case let .multilabel(k) = task.kind else { return tensor.scalars(as: Double.self) }
+            // One number per sample: the label set's bit mask (rows must be 0/1).
+            let flat = tensor.scalars(as: Double.self)
+            return try (0..<n).map { row in
+                let cells = flat[(row * k)..<(row * k + k)]
+                if let bad = cells.first(where: { $0 != 0 && $0 != 1 }) {
+                    throw DataError.invalidArgument("label \(bad) of multilabel task '\(task.name)' (row \(row)) is not 0 or 1")
+                }
+                return TaskKind.encodeLabelSet(cells.enumerated().filter { $0.element == 1 }.map(\.offset))
+            }
+        }
         for (t, task) in tasks.enumerated() {
             if let i = (0..<n).first(where: { row in present[t][row] && !task.kind.admits(values[t][row]) }) {
                 throw DataError.invalidArgument("label \(values[t][i]) of task '\(task.name)' (row \(i)) is not a valid "

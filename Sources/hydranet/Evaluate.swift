@@ -12,6 +12,8 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
+    @OptionGroup var configFile: ConfigFileOption
+
     @Option(help: "The model: a checkpoint (best.safetensors of a run).")
     var model: String
 
@@ -50,7 +52,7 @@ struct Evaluate: ParsableCommand {
         try predictor.spec.check(path: model, imageSize: imageSize)
         log("model: \(model) (\(predictor.spec.backbone.summary), input \(predictor.spec.inputSummary), tasks "
             + predictor.model.tasks.map(\.name).joined(separator: ", ") + ")")
-        let files = try data.source().files(seed: seed, cacheDirectory: DecodedCache.defaultDirectory, log: log)
+        let files = try data.source(modelTasks: predictor.model.tasks).files(seed: seed, cacheDirectory: DecodedCache.defaultDirectory, log: log)
         var options = DecodeOptions()
         options.progress = .auto
         let decoded = try DecodedCache().load(files, transform: predictor.input.transform, options: options)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HydraData
 import HydraNet
 import Torch
 
@@ -11,6 +12,8 @@ struct Finetune: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
+    @OptionGroup var configFile: ConfigFileOption
+
     @Option(help: "The model to start from: a checkpoint (best.safetensors of a run).")
     var model: String
 
@@ -21,6 +24,12 @@ struct Finetune: ParsableCommand {
 
     @Flag(help: "Keep the backbone fixed (its BatchNorm statistics too).")
     var freezeBackbone = false
+
+    @Option(name: .customLong("add-task"),
+            help: ArgumentHelp("Add a task with a new head, its labels from the CSV column NAME, repeated: "
+                + "NAME:regression, NAME:binary[:NEG,POS], NAME:multiclass[:A,B,C], NAME:multilabel[:A,B,C].",
+                valueName: "name:kind[:classes]"))
+    var addTasks: [String] = []
 
     @Option(help: "Refuse the model unless it takes N×N images.")
     var imageSize: Int?
@@ -35,7 +44,21 @@ struct Finetune: ParsableCommand {
         let spec = try Checkpoint.spec(at: model)
         try spec.check(path: model, imageSize: imageSize)
         var c = RunConfiguration()
-        c.data = try data.source()
+        let added = try addTasks.map { declaration in
+            do {
+                return try CSVManifest.Column(declaration: declaration).name
+            } catch {
+                throw ValidationError("--add-task: \(error)")
+            }
+        }
+        if let clash = added.first(where: { name in spec.tasks.contains { $0.name == name } }) {
+            throw ValidationError("--add-task \(clash): the model already has a task '\(clash)' (its tasks: "
+                + spec.tasks.map(\.name).joined(separator: ", ") + "); fine-tune it with --heads \(clash)")
+        }
+        var dataOptions = data
+        dataOptions.tasks += addTasks
+        c.data = try dataOptions.source(modelTasks: spec.tasks)
+        c.addTasks = added
         c.initialModel = model
         c.device = device
         c.freezeBackbone = freezeBackbone

@@ -11,6 +11,51 @@ struct HydraNetCommand: ParsableCommand {
         subcommands: [Train.self, Evaluate.self, Predict.self, Finetune.self, Smoke.self, Info.self],
         defaultSubcommand: Train.self
     )
+
+    /// Expands `--config FILE` (``ConfigFile``) into the file's flags before parsing.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            arguments = try ConfigFile.expand(arguments, subcommands: Set(subcommandNames.keys)) { path in
+                knownFlags(of: path.last.flatMap { subcommandNames[$0] } ?? configuration.defaultSubcommand)
+            }
+        } catch {
+            exit(withError: ValidationError("\(error)"))
+        }
+        main(arguments)
+    }
+
+    /// The subcommands by name.
+    static var subcommandNames: [String: ParsableCommand.Type] {
+        Dictionary(uniqueKeysWithValues: configuration.subcommands.map { ($0._commandName, $0) })
+    }
+
+    /// The long flag names `command` takes (from its help text), for checking a config file's
+    /// keys; nil (accept any) if none can be found.
+    static func knownFlags(of command: ParsableCommand.Type?) -> Set<String>? {
+        guard let command else { return nil }
+        let help = helpMessage(for: command, includeHidden: true, columns: 10_000)
+        var names = Set<String>()
+        for line in help.split(separator: "\n") {
+            // Option lines: "  --epochs <epochs>   …", "  -h, --help   …".
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("-") else { continue }
+            for word in trimmed.split(separator: " ").prefix(2) where word.hasPrefix("--") {
+                let name = word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+                if !name.isEmpty { names.insert(String(name)) }
+            }
+        }
+        names.subtract(["help", "version", "config"])
+        return names.isEmpty ? nil : names
+    }
+}
+
+/// `--config FILE`: shown in a command's help; the file itself is expanded into flags by
+/// ``HydraNetCommand/main()`` before parsing, so this option never holds a value.
+struct ConfigFileOption: ParsableArguments {
+    @Option(help: ArgumentHelp("A YAML file of flag values (keys are long flag names: 'epochs: 5', "
+        + "'task: [age:regression]', 'small-stem: true'); flags on the command line override it.", valueName: "run.yaml"))
+    var config: String?
 }
 
 /// Options shared by commands that compute.

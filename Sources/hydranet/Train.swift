@@ -11,7 +11,9 @@ struct Train: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @OptionGroup var data: DataOptions
+    @OptionGroup var configFile: ConfigFileOption
+
+    @OptionGroup var dataOptions: DataOptions
 
     @Option(help: "Input size: images are resized to N×N.")
     var imageSize = 32
@@ -36,7 +38,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let device = try engine.apply()
         var c = RunConfiguration()
-        c.data = try data.source()
+        c.data = try dataOptions.source()
         c.imageSize = imageSize
         guard let kind = RunConfiguration.BackboneKind(rawValue: backbone) else {
             throw ValidationError("unknown backbone '\(backbone)'")

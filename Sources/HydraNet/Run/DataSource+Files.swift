@@ -3,8 +3,8 @@ import HydraData
 
 extension RunConfiguration.DataSource {
     /// The image files and labels of this source: generated synthetic faces (seeded by
-    /// `seed`, written once under `cacheDirectory`), or a UTKFace folder (its load report is
-    /// logged, as `hydranet train` shows it).
+    /// `seed`, written once under `cacheDirectory`), a UTKFace folder or a CSV manifest (their load
+    /// report is logged, as `hydranet train` shows it).
     public func files(seed: UInt64, cacheDirectory: String, log: (String) -> Void) throws -> FileDataset {
         switch self {
         case let .synthetic(count, size):
@@ -15,6 +15,12 @@ extension RunConfiguration.DataSource {
         case let .utkface(folder):
             let files = try UTKFace.load(folder: folder)
             log("data: \(files.count) UTKFace images from \(folder)")
+            log(files.report.description)
+            return files
+        case let .csv(path, columns, imageColumn):
+            let files = try CSVManifest.load(path, imageColumn: imageColumn, tasks: columns)
+            log("data: \(files.count) images from the CSV manifest \(path) (tasks "
+                + files.tasks.map(\.description).joined(separator: "; ") + ")")
             log(files.report.description)
             return files
         }

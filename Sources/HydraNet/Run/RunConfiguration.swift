@@ -12,6 +12,9 @@ public struct RunConfiguration: Sendable {
         case synthetic(count: Int, size: Int)
         /// A UTKFace-format folder.
         case utkface(folder: String)
+        /// A CSV manifest (``CSVManifest``): an image-path column and the task columns to
+        /// read, in task order.
+        case csv(path: String, columns: [CSVManifest.Column], imageColumn: String)
     }
 
     /// The shared backbone.
@@ -79,6 +82,13 @@ public struct RunConfiguration: Sendable {
         if case let .synthetic(count, size) = data, count < 10 || size < 16 {
             throw HydraError.invalidConfiguration("synthetic data needs at least 10 images of at least 16 pixels")
         }
+        if case let .csv(path, columns, _) = data {
+            guard !columns.isEmpty else { throw HydraError.invalidConfiguration("CSV data \(path) needs at least one task column") }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
+                throw HydraError.invalidConfiguration("CSV manifest not found: \(path)")
+            }
+        }
         if let p = pretrainedWeights, !FileManager.default.fileExists(atPath: p) {
             throw HydraError.invalidConfiguration("pretrained weights file not found: \(p)")
         }
@@ -97,6 +107,87 @@ public struct RunConfiguration: Sendable {
                 throw HydraError.invalidConfiguration("baseline file not found: \(b)")
             }
             _ = try DeltaM.loadBaseline(b)  // a malformed file is refused before anything runs
+        }
+    }
+}
+
+extension RunConfiguration.DataSource {
+    /// The data source that a command line's data flags describe (what `hydranet`'s
+    /// `--data`, `--synthetic-count`, `--task` and `--image-column` give):
+    ///
+    /// - `synthetic`: `syntheticCount` generated faces (`syntheticSize` pixels);
+    /// - a `.csv` file (or any existing file): a CSV manifest whose task columns are the
+    ///   `tasks` declarations (``CSVManifest/Column/init(declaration:)``, e.g.
+    ///   `hair:multiclass:black,brown`), read with `imageColumn` as the image paths;
+    /// - anything else: a UTKFace-format folder.
+    ///
+    /// The CSV's header is read here, so a manifest without `tasks`, or declarations naming
+    /// columns it lacks, are refused before anything runs, with its columns listed.
+    ///
+    /// - Throws: `HydraError.invalidConfiguration` with a message for the user.
+    ///
+    /// With `modelTasks` (the tasks of a trained model being evaluated or fine-tuned), a CSV
+    /// column named like a model task is read as that task, with the model's class names,
+    /// without a `--task` for it; a declared task of the model without class names gets the
+    /// model's.
+    public static func parse(data: String, syntheticCount: Int = 2000, syntheticSize: Int = 64, tasks: [String] = [],
+                             imageColumn: String = "path", modelTasks: [HydraTask] = []) throws -> RunConfiguration.DataSource {
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder)
+        let isCSV = data.lowercased().hasSuffix(".csv") || (exists && !isFolder.boolValue)
+        guard isCSV else {
+            if !tasks.isEmpty {
+                throw HydraError.invalidConfiguration("--task declares columns of a CSV manifest; '\(data)' is "
+                    + (data == "synthetic" ? "the generated faces" : "a UTKFace folder")
+                    + ", whose tasks are fixed (age, gender, race)")
+            }
+            return data == "synthetic" ? .synthetic(count: syntheticCount, size: syntheticSize) : .utkface(folder: data)
+        }
+        guard exists, !isFolder.boolValue else { throw HydraError.invalidConfiguration("CSV manifest not found: \(data)") }
+        let header: [String]
+        do {
+            header = try CSVManifest.header(of: data)
+        } catch {
+            throw HydraError.invalidConfiguration("\(error)")
+        }
+        let listed = header.map { "'\($0)'" }.joined(separator: ", ")
+        let implied = modelTasks.filter { t in header.contains(t.name) && !tasks.contains { $0.hasPrefix(t.name + ":") } }
+        guard !tasks.isEmpty || !implied.isEmpty else {
+            throw HydraError.invalidConfiguration("\(data): declare the task columns to train on with --task NAME:KIND[:CLASSES] "
+                + "(KIND: regression, binary, multiclass, multilabel; e.g. --task age:regression); the CSV's columns are: \(listed)")
+        }
+        var columns: [CSVManifest.Column]
+        do {
+            columns = try tasks.map { try CSVManifest.Column(declaration: $0) }
+        } catch {
+            throw HydraError.invalidConfiguration("\(error)")
+        }
+        for (i, column) in columns.enumerated() {
+            if let task = modelTasks.first(where: { $0.name == column.name }), column.kind.classNames == nil {
+                columns[i] = task.csvColumn
+            }
+        }
+        columns += implied.map(\.csvColumn)
+        var seen = Set<String>()
+        for column in columns where !seen.insert(column.name).inserted {
+            throw HydraError.invalidConfiguration("task '\(column.name)' is declared twice")
+        }
+        for name in [imageColumn] + columns.map(\.name) where !header.contains(name) {
+            throw HydraError.invalidConfiguration("\(data): no column '\(name)'"
+                + (name == imageColumn ? " for the image paths (set it with --image-column)" : "")
+                + "; the CSV's columns are: \(listed)")
+        }
+        return .csv(path: data, columns: columns, imageColumn: imageColumn)
+    }
+}
+
+extension CSVManifest.Column.Kind {
+    /// The class (or label) names the column declares, nil when they are read from the data.
+    var classNames: [String]? {
+        switch self {
+        case .regression: nil
+        case let .binary(names), let .classification(names): names
+        case let .multilabel(names): names
         }
     }
 }

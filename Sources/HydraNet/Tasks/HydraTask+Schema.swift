@@ -116,7 +116,18 @@ extension HydraTask {
         case let .multiclass(n):
             .classification(name, classNames: classNames.count == n ? classNames : (0..<n).map(String.init))
         case let .multilabel(n):
-            TaskSpec(name: name, kind: .classification(classes: n), classNames: classNames)  // until data has multilabel
+            .multilabel(name, labelNames: classNames.count == n ? classNames : (0..<n).map(String.init))
+        }
+    }
+
+    /// The CSV manifest column of this task, with its class names when it has them.
+    public var csvColumn: CSVManifest.Column {
+        let names = classNames.isEmpty ? nil : classNames
+        switch kind {
+        case .regression: return .regression(name)
+        case .binary: return .binary(name, classNames: names)
+        case .multiclass: return .classification(name, classNames: names)
+        case .multilabel: return .multilabel(name, labelNames: names)
         }
     }
 }
@@ -130,6 +141,7 @@ extension HydraTask {
         switch (kind, dataTasks[i].kind) {
         case (.regression, .regression), (.binary, .binary): compatible = true
         case let (.multiclass(a), .classification(b)): compatible = a == b
+        case let (.multilabel(a), .multilabel(b)): compatible = a == b
         default: compatible = false
         }
         guard compatible else {

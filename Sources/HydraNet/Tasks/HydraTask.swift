@@ -15,6 +15,12 @@ public struct HydraTask: Sendable, Hashable, CustomStringConvertible {
         case multiclass(Int)
         /// Any subset of `labels` labels (head output `labels` logits).
         case multilabel(Int)
+
+        /// The shape of a batch of `batch` targets: [B], or B×labels for multilabel.
+        public func targetShape(batch: Int) -> [Int] {
+            if case let .multilabel(k) = self { return [batch, k] }
+            return [batch]
+        }
     }
 
     /// The loss used for the task.
@@ -75,6 +81,7 @@ public struct HydraTask: Sendable, Hashable, CustomStringConvertible {
         case .regression: self.init(name: spec.name, kind: .regression, loss: loss)
         case .binary: self.init(name: spec.name, kind: .binary, loss: loss, classNames: spec.classNames)
         case let .classification(n): self.init(name: spec.name, kind: .multiclass(n), loss: loss, classNames: spec.classNames)
+        case let .multilabel(k): self.init(name: spec.name, kind: .multilabel(k), loss: loss, classNames: spec.classNames)
         }
     }
 

@@ -166,6 +166,10 @@ public final class Trainer {
                 throw HydraError.invalidData("task '\(model.tasks[t].name)': labels/mask have \(labels.size(0))/\(mask.size(0)) rows "
                     + "(mask \(mask.dtype)) for \(n) images")
             }
+            let expected = model.tasks[t].kind.targetShape(batch: n)
+            guard labels.shape == expected else {
+                throw HydraError.invalidData("task '\(model.tasks[t].name)': labels have shape \(labels.shape), expected \(expected)")
+            }
             if case let .multiclass(classes) = model.tasks[t].kind, mask.any().item() != 0 {
                 let present = labels.to(dtype: .int64).maskedFill(mask.logicalNot(), 0)
                 let (lo, hi) = (present.min().itemInt(), present.max().itemInt())
