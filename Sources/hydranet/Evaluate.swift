@@ -56,7 +56,7 @@ struct Evaluate: ParsableCommand {
         var options = DecodeOptions()
         options.progress = .auto
         let decoded = try DecodedCache().load(files, transform: predictor.input.transform, options: options)
-        log("decoded \(decoded.count) images at \(predictor.spec.inputSummary) (cache \(decoded.cacheStatus))"
+        log("decoded \(decoded.count) images at \(predictor.spec.inputSummary) (\(decoded.cacheStatus))"
             + (decoded.skipped.isEmpty ? "" : "; \(decoded.skipped.count) files could not be decoded and are left out"))
         let rows: [Int]? = split == "all" ? nil : try decoded.splits()[Split(rawValue: split)!]
         if let rows, rows.isEmpty { throw ValidationError("the \(split) split of this data is empty") }

@@ -55,7 +55,9 @@ struct Predict: ParsableCommand {
                 inputs.append((name: "-", load: { bytes }))
                 continue
             }
-            for file in try ImageFiles.list(path) {
+            // A missing file is reported in its row like any unreadable one; the rest go on.
+            let files = FileManager.default.fileExists(atPath: path) ? try ImageFiles.list(path) : [path]
+            for file in files {
                 inputs.append((name: file, load: { try ImageCodec.readFile(file) }))
             }
         }

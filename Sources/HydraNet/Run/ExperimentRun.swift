@@ -42,7 +42,7 @@ public final class ExperimentRun {
         options.progress = .auto
         var decoded = try DecodedCache(directory: configuration.cacheDirectory)
             .load(files, transform: input.transform, options: options)
-        log("decoded \(decoded.count) images at \(input.transform.height)×\(input.transform.width) (cache \(decoded.cacheStatus))")
+        log("decoded \(decoded.count) images at \(input.transform.height)×\(input.transform.width) (\(decoded.cacheStatus))")
 
         let freshTasks: [HydraTask]
         if let initial {
