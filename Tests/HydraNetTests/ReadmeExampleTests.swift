@@ -41,7 +41,7 @@ struct ReadmeExampleTests {
         let step = try trainer.step(batch, columns: [0, 1, 2])
         print(step.losses)                                          // per-task losses
 
-        try Checkpoint.save(model, to: checkpoint)                  // safetensors + tasks in metadata
+        try Checkpoint.save(model, input: .init(size: 32), to: checkpoint)  // weights + model description
         print(model.predict(images)[0])                             // ["age": 31.2, "gender": female (p=…), …]
         // --- README example ends ---
 
