@@ -31,7 +31,8 @@ struct HydranetProcess {
 
     /// Starts `hydranet ARGUMENTS` with the decoded cache (and generated data) in `cache`;
     /// `logs` is a folder for its output files.
-    init(_ arguments: [String], cache: String, logs: URL) throws {
+    /// `stdin`: a file whose bytes the process reads on standard input (default: none).
+    init(_ arguments: [String], cache: String, logs: URL, stdin: URL? = nil) throws {
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let tag = UUID().uuidString
         stdoutFile = logs.appendingPathComponent("\(tag).out")
@@ -43,7 +44,7 @@ struct HydranetProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["HYDRANET_CACHE"] = cache
         process.environment = environment
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         try process.run()
@@ -63,8 +64,8 @@ struct HydranetProcess {
     }
 
     /// Runs `hydranet ARGUMENTS` to the end.
-    static func run(_ arguments: [String], cache: String, logs: URL) throws -> Outcome {
-        try HydranetProcess(arguments, cache: cache, logs: logs).wait()
+    static func run(_ arguments: [String], cache: String, logs: URL, stdin: URL? = nil) throws -> Outcome {
+        try HydranetProcess(arguments, cache: cache, logs: logs, stdin: stdin).wait()
     }
 }
 
