@@ -72,7 +72,13 @@ let package = Package(
         .executableTarget(name: "hydranet-leakcheck", dependencies: ["Torch", "TorchNN", "HydraNet"], path: "Tests/LeakCheck"),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "Torch", "TestSupport"]),
         .testTarget(name: "HydraDataTests", dependencies: ["HydraData", "Torch", "TestSupport"]),
-        .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch", "TestSupport"]),
+        // Running the built `hydranet` as a subprocess, and reading run folders (CLI tests).
+        .target(name: "CLITestSupport", dependencies: ["HydraNet", "TestSupport"], path: "Tests/CLITestSupport"),
+        .testTarget(name: "HydraNetTests", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch", "TestSupport",
+                                                          "CLITestSupport"]),
+        // The command-line tool as a user runs it: `hydranet` subprocesses on small data.
+        .testTarget(name: "HydraNetCLITests", dependencies: ["HydraNet", "HydraData", "Torch", "TestSupport",
+                                                             "CLITestSupport"]),
         // Data pipeline benchmark against torchvision's PIL pipeline (bench/data).
         .executableTarget(name: "hydranet-bench-data", dependencies: ["HydraData", "Torch"], path: "bench/data"),
         // Per-step cost of every weighting method relative to equal weighting (bench/mtl).

@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 import HydraNet
 import Testing

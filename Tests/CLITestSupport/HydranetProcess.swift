@@ -4,20 +4,20 @@ import TestSupport
 
 /// The built `hydranet` command-line tool, run as a real subprocess. Its output goes to
 /// files (never a pipe a full buffer could block), read back when it exits.
-struct HydranetProcess {
+public struct HydranetProcess {
     /// What a finished run left.
-    struct Outcome {
-        var status: Int32
+    public struct Outcome {
+        public var status: Int32
         /// Whether it was ended by a signal (`status` is then the signal's number).
-        var signalled: Bool
-        var stdout: String
-        var stderr: String
+        public var signalled: Bool
+        public var stdout: String
+        public var stderr: String
 
-        var summary: String { "status \(status)\(signalled ? " (signal)" : ""); stderr:\n\(stderr)\nstdout:\n\(stdout)" }
+        public var summary: String { "status \(status)\(signalled ? " (signal)" : ""); stderr:\n\(stderr)\nstdout:\n\(stdout)" }
     }
 
     /// The `hydranet` binary beside the test bundle, else in `.build/debug`.
-    static func executable() throws -> URL {
+    public static func executable() throws -> URL {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hydranet")
         let url = FileManager.default.isExecutableFile(atPath: beside.path) ? beside
             : PythonReference.packageRoot.appendingPathComponent(".build/debug/hydranet")
@@ -25,14 +25,14 @@ struct HydranetProcess {
         return url
     }
 
-    let process = Process()
+    public let process = Process()
     private let stdoutFile: URL
     private let stderrFile: URL
 
     /// Starts `hydranet ARGUMENTS` with the decoded cache (and generated data) in `cache`;
     /// `logs` is a folder for its output files.
     /// `stdin`: a file whose bytes the process reads on standard input (default: none).
-    init(_ arguments: [String], cache: String, logs: URL, stdin: URL? = nil) throws {
+    public init(_ arguments: [String], cache: String, logs: URL, stdin: URL? = nil) throws {
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let tag = UUID().uuidString
         stdoutFile = logs.appendingPathComponent("\(tag).out")
@@ -50,10 +50,10 @@ struct HydranetProcess {
         try process.run()
     }
 
-    var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.processIdentifier }
 
     /// Waits for the process to end and returns what it left.
-    func wait() -> Outcome {
+    public func wait() -> Outcome {
         process.waitUntilExit()
         func text(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "<unreadable \(url.path)>" }
         let outcome = Outcome(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
@@ -64,19 +64,19 @@ struct HydranetProcess {
     }
 
     /// Runs `hydranet ARGUMENTS` to the end.
-    static func run(_ arguments: [String], cache: String, logs: URL, stdin: URL? = nil) throws -> Outcome {
+    public static func run(_ arguments: [String], cache: String, logs: URL, stdin: URL? = nil) throws -> Outcome {
         try HydranetProcess(arguments, cache: cache, logs: logs, stdin: stdin).wait()
     }
 }
 
 /// A fresh temporary folder for one test, removed by `cleanUp()`.
-struct ScratchFolder {
-    let url: URL
-    init(_ name: String) throws {
+public struct ScratchFolder {
+    public let url: URL
+    public init(_ name: String) throws {
         url = FileManager.default.temporaryDirectory
             .appendingPathComponent("hydranet-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
-    func path(_ component: String) -> String { url.appendingPathComponent(component).path }
-    func cleanUp() { try? FileManager.default.removeItem(at: url) }
+    public func path(_ component: String) -> String { url.appendingPathComponent(component).path }
+    public func cleanUp() { try? FileManager.default.removeItem(at: url) }
 }
