@@ -52,8 +52,9 @@ public struct SyntheticFaces: Sendable, Hashable, Codable {
 
     /// The version of the rendering: part of the default folder's name and of the marker
     /// file, so images drawn by an older renderer are never reused. Bump it with any change
-    /// to what `render` draws. (1: the first renderer; 2: gender cues that survive 32 px.)
-    public static let renderVersion = 2
+    /// to what `render` draws. (1: the first renderer; 2: gender cues that survive 32 px; 3: muted, less frequent
+    /// lipstick, lips of varying colour, size and height for everyone, more head-position jitter.)
+    public static let renderVersion = 3
 
     public func validate() throws {
         guard count > 0 else { throw DataError.invalidArgument("synthetic face count must be positive, got \(count)") }
@@ -93,9 +94,10 @@ public struct SyntheticFaces: Sendable, Hashable, Codable {
     /// children differ less) sets the jaw (narrow tapering chin ↔ wide square jaw), the face
     /// width and the eyebrows (thin and arched ↔ thick and straight); hair style is drawn by
     /// gender (mostly long and full for women, mostly short, sometimes receding for men, with
-    /// exceptions both ways); adult men often have a beard or stubble; women often wear
-    /// lipstick. Every cue is sized to survive downscaling to 32 px and the training
-    /// augmentation (flip, crop); none is a fixed pixel or marker. Age: the face grows through
+    /// exceptions both ways); adult men often have a beard or stubble; lips vary in colour,
+    /// size and height for everyone, and some adult women wear a muted lipstick. Every cue is
+    /// sized to survive downscaling to 32 px and the training augmentation (flip, crop); none
+    /// is a fixed pixel or marker, and the head's position varies. Age: the face grows through
     /// childhood, forehead lines and crow's feet come with age, hair and brows grey, men's
     /// hair recedes. Race: skin tone (with jitter).
     public func render(_ index: Int) -> RGBImage {
@@ -113,7 +115,7 @@ public struct SyntheticFaces: Sendable, Hashable, Codable {
         let m = masculinity
 
         // Geometry in normalized coordinates (−1…1, y down).
-        let cx = Float(g.uniform(-0.06...0.06)), cy = Float(g.uniform(0.0...0.08))
+        let cx = Float(g.uniform(-0.09...0.09)), cy = Float(g.uniform(-0.02...0.10))
         let faceSize = 0.40 + 0.16 * child + Float(g.uniform(-0.02...0.02))
         let rx = faceSize * (0.84 + 0.16 * m)
         let ry = faceSize * 1.22
@@ -151,11 +153,17 @@ public struct SyntheticFaces: Sendable, Hashable, Codable {
 
         let beardDraw = g.uniform()
         let beard: Float = !female && adult ? (beardDraw < 0.50 ? 0.80 : beardDraw < 0.80 ? 0.40 : 0) : 0
-        let lipstick = female && f.age >= 16 && g.uniform() < 0.85
-        let lipstickColour: (Float, Float, Float) = [(185, 40, 60), (205, 75, 95), (150, 35, 50)][g.below(3)]
-        let lip: (Float, Float, Float) = lipstick ? lipstickColour : (skin.0 * 0.78 + 20, skin.1 * 0.62, skin.2 * 0.62)
-        let lipHeight: Float = lipstick ? 0.085 : 0.05
-        let lipWidth: Float = 0.28 + 0.06 * m
+        // Lips: everyone's vary in redness and darkness; some adult women wear a muted
+        // lipstick that only shifts the colour, so the mouth alone says little about gender.
+        let naturalLip = mix3((skin.0 * 0.78 + 20, skin.1 * 0.62, skin.2 * 0.62),
+                              (skin.0 * 0.70 + 35, skin.1 * 0.50, skin.2 * 0.55), Float(g.uniform()))
+        let lipstickDraw = g.uniform()
+        let lipstick = female && f.age >= 16 && lipstickDraw < 0.35
+        let lipstickColour: (Float, Float, Float) = [(170, 70, 80), (185, 95, 105), (140, 60, 65)][g.below(3)]
+        let lip = lipstick ? mix3(naturalLip, lipstickColour, Float(g.uniform(0.25...0.55))) : naturalLip
+        let lipHeight = Float(g.uniform(0.045...0.08))
+        let lipWidth = 0.25 + 0.04 * m + Float(g.uniform(-0.04...0.04))
+        let mouthY = Float(g.uniform(0.44...0.60))
         let browThickness = 0.035 + 0.055 * m
         let browArch = 0.07 - 0.05 * m
         let clothes = (Float(g.uniform(30...220)), Float(g.uniform(30...220)), Float(g.uniform(30...220)))
@@ -235,11 +243,11 @@ public struct SyntheticFaces: Sendable, Hashable, Codable {
                         }
                     }
                     // Beard or stubble: the lower face and the upper lip.
-                    if beard > 0 && ((dy > 0.16 && faceR > 0.30) || (dy > 0.34 && dy < 0.44 && abs(ex0) < 0.36) || dy > 0.62) {
+                    if beard > 0 && ((dy > 0.16 && faceR > 0.30) || (dy > mouthY - 0.18 && dy < mouthY - 0.06 && abs(ex0) < 0.36) || dy > 0.62) {
                         c = mix3(c, hair, beard)
                     }
                     // Mouth.
-                    let mx = ex0 / lipWidth, my = (dy - 0.52) / lipHeight
+                    let mx = ex0 / lipWidth, my = (dy - mouthY) / lipHeight
                     if mx * mx + my * my < 1 { c = lip }
                 }
                 let n0 = Float(g.uniform() + g.uniform() - 1) * noiseAmplitude

@@ -79,12 +79,14 @@ struct SyntheticFacesTests {
 
         let patches = images.map(Self.patchColours)
         let best = Self.bestPatchAccuracy(patches, genders)
-        // Measured with seed 21: the best pixel is the mouth (row 22, column 15), where
-        // lipstick and beards are, at 0.89 on the 120 held-out faces, as a photo's mouth would
-        // be; every cue overlaps between the genders, so no pixel is certain. A pixel that
-        // encoded the label would give 1.0 (checked below).
+        // Measured with seed 21 (render version 3): the best pixel is row 25, column 16 (the
+        // chin, where beards are) at 0.75 on the 120 held-out faces. Gender is spread over
+        // hair, jaw, brows and beard; lips vary in colour, size and height for everyone, and
+        // lipstick is muted and worn by some women only, so the mouth is no longer a one-pixel
+        // answer (it was 0.89 in version 2). A pixel that encoded the label would give 1.0
+        // (checked below).
         print("synthetic faces: best single-pixel gender accuracy \(best.accuracy) (pixel \(best.patch))")
-        #expect(best.accuracy < 0.95, "pixel \(best.patch) predicts gender with accuracy \(best.accuracy)")
+        #expect(best.accuracy < 0.82, "pixel \(best.patch) predicts gender with accuracy \(best.accuracy)")
 
         // The check has teeth: the same faces with one 32-px pixel (a 2×2 block at 64 px)
         // set by the label are caught.
