@@ -25,7 +25,7 @@ struct Predict: ParsableCommand {
     var csv = false
 
     @Option(help: "Images per forward pass.")
-    var batchSize = 32
+    var batchSize = 64
 
     @Option(help: "Refuse the model unless it takes N×N images.")
     var imageSize: Int?
