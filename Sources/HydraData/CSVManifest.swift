@@ -183,12 +183,18 @@ public struct CSVManifest {
         }
         let datasetName = name ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let dataset = try parse(Data(bytes), path: path, imageColumn: imageColumn, tasks: tasks,
-                                root: root ?? (path as NSString).deletingLastPathComponent, name: datasetName,
+                                root: root ?? CSVManifest.folder(of: path), name: datasetName,
                                 classMapping: savedMapping)
         if let mappingPath = classMappingFile, !FileManager.default.fileExists(atPath: mappingPath) {
             try writeText(dataset.classMappingJSON(), to: mappingPath)
         }
         return dataset
+    }
+
+    /// The folder of a file path ("." for a bare file name).
+    static func folder(of path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
     }
 
     /// The most classes a column of raw class indices may imply (its largest index + 1).

@@ -176,7 +176,10 @@ public struct DatasetSplits: Sendable, Equatable {
     }
 }
 
-/// Deterministic splits by a stable hash of the file name.
+/// Deterministic splits by a stable hash of the file name (its last path component, so the
+/// same image file gets the same split whether a UTKFace folder or a CSV manifest, with
+/// relative or absolute paths, names it: a model fine-tuned on a manifest of its training
+/// images is tested on the same images as before).
 ///
 /// Byte-identical files (equal content hashes; UTKFace has hundreds, often with different
 /// labels) form a group that goes to the split of the group's smallest name, so an image
@@ -204,7 +207,7 @@ public enum Splitter {
             }
         }
         return names.enumerated().map { i, name in
-            let key = contentHashes.map { groupKey[$0[i]]! } ?? name
+            let key = ((contentHashes.map { groupKey[$0[i]]! } ?? name) as NSString).lastPathComponent
             let u = Double(StableHash.string("\(salt):\(key)") % 1_000_000) / 1_000_000
             if u < fractions.train { return .train }
             if u < fractions.train + fractions.validation { return .validation }

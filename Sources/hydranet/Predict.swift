@@ -67,7 +67,7 @@ struct Predict: ParsableCommand {
             print(String(decoding: try format.json(outcomes), as: UTF8.self))
         } else if csv {
             print(format.csv(outcomes), terminator: "")
-        } else {
+        } else if outcomes.contains(where: { $0.predictions != nil }) {
             print(format.table(outcomes.filter { $0.predictions != nil }))
         }
         let failed = outcomes.filter { $0.predictions == nil }
