@@ -49,29 +49,13 @@ public struct ModelEvaluation: Sendable, Codable {
         let loader = try DataLoader(data, rows: rows, options: options)
         let accumulators = model.tasks.map { MetricAccumulator(task: $0) }
         var outcomes: [Predictor.Outcome] = []
-        model.eval()
-        try withNoGrad {
-            for batch in loader.epoch(0) {
-                let outputs = model.outputs(batch.images)
-                for (t, task) in model.tasks.enumerated() {
-                    guard let column = columns[t] else { continue }
-                    let target = batch.labels[column], mask = batch.masks[column]
-                    let n = mask.to(dtype: .int64).sum().itemInt()
-                    guard n > 0 else { continue }
-                    let loss = task.maskedLoss(output: outputs[t], target: target, mask: mask).item()
-                    guard loss.isFinite else {
-                        throw HydraError.invalidData("task '\(task.name)': the loss is not finite on rows \(batch.indices.prefix(4))…")
-                    }
-                    accumulators[t].addLoss(loss, count: n)
-                    accumulators[t].add(output: outputs[t], target: target, mask: mask)
-                }
-                if keepPredictions {
-                    for (i, p) in model.predictions(fromOutputs: outputs).enumerated() {
-                        outcomes.append(Predictor.Outcome(name: data.names[batch.indices[i]], predictions: p, error: nil))
-                    }
-                }
+        try model.score(loader, columns: columns, into: accumulators) { batch, outputs in
+            guard keepPredictions else { return }
+            for (i, p) in model.predictions(fromOutputs: outputs).enumerated() {
+                outcomes.append(Predictor.Outcome(name: data.names[batch.indices[i]], predictions: p, error: nil))
             }
         }
+        model.eval()
         var metrics: [String: Double] = [:], losses: [String: Double] = [:]
         var details: [TaskEvaluation] = []
         for a in accumulators where a.sampleCount > 0 {

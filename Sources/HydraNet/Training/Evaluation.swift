@@ -20,30 +20,44 @@ extension Trainer {
     public func evaluate(_ loader: DataLoader) throws -> EvaluationReport {
         let columns = try columns(for: loader.dataset.tasks)
         let accumulators = model.tasks.map { MetricAccumulator(task: $0) }
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { model.train(wasTraining) }
-        try withNoGrad {
-            for batch in loader.epoch(0) {
-                let outputs = model.outputs(batch.images)
-                for (t, task) in model.tasks.enumerated() {
-                    let target = batch.labels[columns[t]], mask = batch.masks[columns[t]]
-                    let n = mask.to(dtype: .int64).sum().itemInt()
-                    guard n > 0 else { continue }
-                    let loss = task.maskedLoss(output: outputs[t], target: target, mask: mask).item()
-                    guard loss.isFinite else {
-                        throw HydraError.invalidData("task '\(task.name)': the loss is not finite on batch \(batch.indices.prefix(4))…")
-                    }
-                    accumulators[t].addLoss(loss, count: n)
-                    accumulators[t].add(output: outputs[t], target: target, mask: mask)
-                }
-            }
-        }
+        try model.score(loader, columns: columns, into: accumulators)
         var losses: [String: Double] = [:], labelled: [String: Int] = [:]
         for a in accumulators {
             losses[a.task.name] = a.meanLoss
             labelled[a.task.name] = a.sampleCount
         }
         return EvaluationReport(losses: losses, metrics: accumulators.flatMap { $0.compute() }, labelled: labelled)
+    }
+}
+
+extension HydraNetModel {
+    /// Runs the model over every batch of `loader` (eval mode, no gradients; a model in
+    /// training mode returns to it after, its frozen parts staying in eval mode), adding each task's labelled outputs and mean loss to its accumulator
+    /// (`columns[t]`: the batch label column of task `t`, nil when the data has none).
+    /// `onOutputs` sees each batch with the heads' outputs. A non-finite loss throws.
+    public func score(_ loader: DataLoader, columns: [Int?], into accumulators: [MetricAccumulator],
+                      onOutputs: ((Batch, [Tensor]) -> Void)? = nil) throws {
+        precondition(columns.count == tasks.count && accumulators.count == tasks.count, "one column and accumulator per task")
+        let wasTraining = isTraining
+        eval()
+        defer { if wasTraining { enterTrainingMode() } }
+        try withNoGrad {
+            for batch in loader.epoch(0) {
+                let outputs = self.outputs(batch.images)
+                for (t, task) in tasks.enumerated() {
+                    guard let column = columns[t] else { continue }
+                    let target = batch.labels[column], mask = batch.masks[column]
+                    let n = mask.to(dtype: .int64).sum().itemInt()
+                    guard n > 0 else { continue }
+                    let loss = task.maskedLoss(output: outputs[t], target: target, mask: mask).item()
+                    guard loss.isFinite else {
+                        throw HydraError.invalidData("task '\(task.name)': the loss is not finite on rows \(batch.indices.prefix(4))…")
+                    }
+                    accumulators[t].addLoss(loss, count: n)
+                    accumulators[t].add(output: outputs[t], target: target, mask: mask)
+                }
+                onOutputs?(batch, outputs)
+            }
+        }
     }
 }
