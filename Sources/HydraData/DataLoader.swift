@@ -92,7 +92,13 @@ public final class DataLoader: @unchecked Sendable {
 
     /// The batches of `epoch`, prepared one ahead when `prefetch` is on.
     public func epoch(_ epoch: Int) -> Epoch {
-        Epoch(loader: self, epoch: epoch)
+        Epoch(loader: self, epoch: epoch, start: 0)
+    }
+
+    /// The batches of `epoch` from batch `start` on (the same batches as the whole epoch's
+    /// from that index: a run resumed inside an epoch sees what it would have seen).
+    public func epoch(_ epoch: Int, startingAt start: Int) -> Epoch {
+        Epoch(loader: self, epoch: epoch, start: Swift.max(0, start))
     }
 
     /// Builds batch `index` of `epoch` from its rows.
@@ -121,9 +127,10 @@ public final class DataLoader: @unchecked Sendable {
     public struct Epoch: Sequence {
         let loader: DataLoader
         let epoch: Int
+        let start: Int
 
-        public func makeIterator() -> Iterator { Iterator(loader: loader, epoch: epoch) }
-        public var underestimatedCount: Int { loader.batchCount }
+        public func makeIterator() -> Iterator { Iterator(loader: loader, epoch: epoch, start: start) }
+        public var underestimatedCount: Int { Swift.max(0, loader.batchCount - start) }
     }
 
     /// Yields batches in order; with prefetch, batch k+1 is built on a background queue while
@@ -136,11 +143,12 @@ public final class DataLoader: @unchecked Sendable {
         private var pending: Pending?
         private static let queue = DispatchQueue(label: "hydradata.prefetch", qos: .userInitiated)
 
-        init(loader: DataLoader, epoch: Int) {
+        init(loader: DataLoader, epoch: Int, start: Int = 0) {
             self.loader = loader
             self.epoch = epoch
             self.order = loader.order(epoch: epoch)
-            if loader.options.prefetch { pending = schedule(0) }
+            position = start
+            if loader.options.prefetch { pending = schedule(start) }
         }
 
         private func rows(of index: Int) -> [Int]? {

@@ -13,6 +13,9 @@ public enum ProgressMode: String, Sendable, Codable {
     case always
     case never
 
+    /// Whether bars draw in this mode here (`auto`: standard error is a terminal).
+    public var isActive: Bool { enabled }
+
     var enabled: Bool {
         switch self {
         case .auto: isatty(STDERR_FILENO) != 0
@@ -22,29 +25,50 @@ public enum ProgressMode: String, Sendable, Codable {
     }
 }
 
-/// A thread-safe text progress bar on standard error: `label  n/total [=====>    ] 48%  3512/s  ETA 2s`.
-/// Workers call `advance`; it redraws at most ten times a second.
+/// A thread-safe text progress bar on standard error: `label  n/total [=====>    ] 48%  3512/s  ETA 2s`,
+/// optionally followed by a caller's detail text (`… | loss age 0.41 | w 1.00/0.93`).
+/// Workers call `advance`; it redraws at most ten times a second, in place.
 public final class ProgressBar: @unchecked Sendable {
     private let label: String
     private let total: Int
     private let enabled: Bool
+    private let showsRate: Bool
+    private let initial: Int
     private let lock = NSLock()
     private var done = 0
+    private var detail = ""
     private let start = DispatchTime.now().uptimeNanoseconds
     private var lastDraw: UInt64 = 0
     private var finished = false
 
-    public init(_ label: String, total: Int, mode: ProgressMode = .auto) {
+    /// - Parameters:
+    ///   - initial: work already done before this bar starts (e.g. a resumed epoch's steps):
+    ///     shown in the count, left out of the rate and the ETA.
+    ///   - showsRate: show the built-in items-per-second (off when the detail text shows its
+    ///     own rate, e.g. images per second).
+    public init(_ label: String, total: Int, mode: ProgressMode = .auto, initial: Int = 0, showsRate: Bool = true) {
         self.label = label
         self.total = max(0, total)
         self.enabled = mode.enabled
+        self.initial = max(0, initial)
+        self.showsRate = showsRate
+        done = self.initial
     }
 
+    /// Whether the bar draws at all (its mode allows it here).
+    public var isEnabled: Bool { enabled }
+
     public func advance(by n: Int = 1) {
+        advance(by: n, detail: nil)
+    }
+
+    /// Advances by `n` and replaces the detail text shown after the bar (nil keeps it).
+    public func advance(by n: Int = 1, detail: String?) {
         lock.lock()
         defer { lock.unlock() }
         done += n
-        guard enabled else { return }
+        if let detail { self.detail = detail }
+        guard enabled, !finished else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         if now - lastDraw >= 100_000_000 || done >= total {
             lastDraw = now
@@ -62,6 +86,15 @@ public final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 
+    /// Erases the bar's line (so that a summary line can take its place).
+    public func clear() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard enabled, !finished else { return }
+        finished = true
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+
     private func draw(now: UInt64) {
         let elapsed = Double(now - start) / 1e9
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
@@ -69,9 +102,12 @@ public final class ProgressBar: @unchecked Sendable {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "")
             + String(repeating: " ", count: max(0, width - filled - 1))
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - initial) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let line = "\r\(label) \(done)/\(total) [\(bar)] " + String(format: "%3.0f%%  %.0f/s  ETA %.0fs ", fraction * 100, rate, eta)
+        var line = "\r\u{1B}[2K\(label) \(done)/\(total) [\(bar)] " + String(format: "%3.0f%%", fraction * 100)
+        if showsRate { line += String(format: "  %.0f/s", rate) }
+        line += String(format: "  ETA %.0fs ", eta)
+        if !detail.isEmpty { line += " " + detail }
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

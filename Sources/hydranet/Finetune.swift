@@ -76,8 +76,7 @@ struct Finetune: ParsableCommand {
         if URL(fileURLWithPath: c.outputDirectory).standardizedFileURL.path == own {
             throw ValidationError("--output \(c.outputDirectory) is the model's own run folder: fine-tuning writes a new run")
         }
-        print(engineSummary(device: device))
-        let run = try ExperimentRun(c)
-        try run.run()
+        // Errors from here on (data, training) are reported as they are, without usage text.
+        try runTraining(c, quiet: training.quiet, device: device)
     }
 }

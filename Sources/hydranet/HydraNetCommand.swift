@@ -126,3 +126,4 @@ func engineSummary(device: Device) -> String {
     return "HydraNet on libtorch \(Torch.version): device \(device), \(cuda), "
         + "\(Torch.numThreads) intra-op / \(Torch.numInteropThreads) inter-op threads"
 }
+

@@ -55,9 +55,7 @@ struct Train: ParsableCommand {
         } catch let error as HydraError {
             throw ValidationError(error.description)
         }
-        print(engineSummary(device: device))
         // Errors from here on (data, training) are reported as they are, without usage text.
-        let run = try ExperimentRun(c)
-        try run.run()
+        try runTraining(c, quiet: training.quiet, device: device)
     }
 }

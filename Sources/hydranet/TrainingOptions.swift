@@ -47,6 +47,19 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Output folder for checkpoints and logs (default: runs/latest; finetune: runs/finetune).")
     var output: String?
 
+    @Flag(help: "Print only errors and the final summary (no progress, no epoch lines).")
+    var quiet = false
+
+    @Option(help: "When output is not a terminal (no progress bar): a progress line every N steps (0: none).")
+    var logEvery = 50
+
+    @Option(help: ArgumentHelp("Folder for TensorBoard event files (default: <output>/tensorboard; 'off': none).",
+                               valueName: "dir"))
+    var tensorboard: String?
+
+    @Option(help: "On a non-finite loss or gradient: stop (default) or skip the step (counted in the epoch line).")
+    var onNonfinite = "stop"
+
     /// Sets these options on `c` (`defaultOutput` when no --output is given).
     func apply(to c: inout RunConfiguration, defaultOutput: String = "runs/latest") throws {
         c.weighting = weighting
@@ -76,6 +89,18 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("unknown schedule '\(schedule)': use none, cosine or onecycle")
         }
         c.schedule = scheduleKind
+        guard logEvery >= 0 else { throw ValidationError("--log-every must be ≥ 0, got \(logEvery)") }
+        c.logEvery = quiet ? 0 : logEvery
+        c.progress = quiet ? .never : .auto
+        if tensorboard == "off" {
+            c.writesTensorBoard = false
+        } else {
+            c.tensorboardDirectory = tensorboard
+        }
+        guard let policy = NonFinitePolicy(rawValue: onNonfinite) else {
+            throw ValidationError("unknown --on-nonfinite '\(onNonfinite)': use stop or skip")
+        }
+        c.training.onNonFinite = policy
     }
 }
 

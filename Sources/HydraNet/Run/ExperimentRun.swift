@@ -21,6 +21,16 @@ public final class ExperimentRun {
     /// Called after each epoch, once its report is logged and its checkpoints and training
     /// state are written (e.g. to copy or inspect them); an error thrown here stops the run.
     public var onEpoch: ((EpochReport) throws -> Void)?
+    /// Called after every training step (the progress display and TensorBoard have seen it).
+    public var onStep: ((TrainingStepEvent) -> Void)?
+    /// The run's final lines (test results, files written); nil: `log`. A quiet front end
+    /// silences `log` and keeps these.
+    public var summaryLog: ((String) -> Void)?
+    /// Set (from any thread, e.g. a signal handler) to stop after the current step: the run
+    /// saves the full training state and throws ``TrainingInterrupted`` (with its path).
+    public let stopRequest = StopRequest()
+    /// The TensorBoard event file of the last ``run()`` (nil when off or not started).
+    public private(set) var tensorboardFile: String?
 
     public init(_ configuration: RunConfiguration, log: @escaping (String) -> Void = { print($0) }) throws {
         try configuration.validate()
@@ -39,7 +49,7 @@ public final class ExperimentRun {
         }
         input = initial?.spec.input ?? ModelSpec.InputSpec(size: configuration.imageSize)
         var options = DecodeOptions()
-        options.progress = .auto
+        options.progress = configuration.progress
         var decoded = try DecodedCache(directory: configuration.cacheDirectory)
             .load(files, transform: input.transform, options: options)
         log("decoded \(decoded.count) images at \(input.transform.height)×\(input.transform.width) (\(decoded.cacheStatus))")
@@ -226,9 +236,11 @@ public final class ExperimentRun {
         var reports: [EpochReport] = []
         if let resume = c.resumeFrom {
             try trainer.loadTrainingState(from: resume)
-            log("resumed from \(resume) after epoch \(trainer.epoch) (step \(trainer.globalStep))")
+            let inside = trainer.epochProgress.stepsDone
+            log("resumed from \(resume) after epoch \(trainer.epoch)"
+                + (inside > 0 ? " and \(inside) steps of epoch \(trainer.epoch + 1)" : "") + " (step \(trainer.globalStep))")
             // Lines of epochs after the saved state belong to work lost with the crash.
-            metricsLog = try MetricsLog.resume(at: output("metrics.jsonl"), afterEpoch: trainer.epoch)
+            metricsLog = try MetricsLog.resume(at: output("metrics.jsonl"), afterEpoch: trainer.epoch, stepsDone: inside)
             reports = try earlierReports(metricsLog)
         } else {
             // A new run: nothing of an earlier run in this folder may pass for this one's. The
@@ -238,30 +250,85 @@ public final class ExperimentRun {
             }
             metricsLog = try MetricsLog.create(at: output("metrics.jsonl"))
         }
+        // TensorBoard: a new event file per process (a resumed run adds one beside the earlier).
+        let tensorboard = c.writesTensorBoard
+            ? try TensorBoardWriter(directory: c.tensorboardDirectory ?? output("tensorboard")) : nil
+        tensorboardFile = tensorboard?.path
         let meta = ["hydranet.weighting": trainer.weighting.name]
-        var stepLogError: Error?
-        reports += try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: { step, total, r in
-            guard step % 20 == 0 || step == total, stepLogError == nil else { return }
-            do {
-                try metricsLog.append(["type": "step", "epoch": self.trainer.epoch + 1, "step": step, "of": total,
-                                       "losses": self.named(r.losses), "weights": self.named(r.weights),
-                                       "gram_condition": r.gramCondition as Any])
-            } catch {
-                stepLogError = error
+        let taskNames = model.tasks.map(\.name)
+        let progress = TrainingProgress(mode: c.progress, logEvery: c.logEvery, log: log)
+        var sideError: Error?
+        // The epoch's clock starts when the previous epoch's work (validation, saves) ends.
+        var mark = DispatchTime.now().uptimeNanoseconds
+        var epochStart: (time: UInt64, step: Int, epoch: Int)?
+        trainer.stopRequest = stopRequest
+        defer { trainer.stopRequest = nil }
+        let onStep: (Int, Int, StepResult) -> Void = { step, total, r in
+            let now = DispatchTime.now().uptimeNanoseconds
+            if epochStart?.epoch != self.trainer.epoch { epochStart = (mark, step - 1, self.trainer.epoch) }
+            let elapsed = Double(now - epochStart!.time) / 1e9
+            let done = step - epochStart!.step
+            let images = Double(Swift.min(done * c.batchSize, train.rows.count))
+            let rate = elapsed > 0 ? images / elapsed : 0
+            let secondsLeft = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
+            let running = self.trainer.epochProgress
+            let event = TrainingStepEvent(
+                epoch: self.trainer.epoch + 1, epochs: c.training.epochs, step: step, steps: total,
+                globalStep: self.trainer.globalStep, result: r, tasks: taskNames,
+                runningLosses: self.named(running.meanLosses), runningWeights: self.named(running.meanWeights),
+                skippedSteps: running.skipped, imagesPerSecond: rate, secondsLeft: secondsLeft,
+                learningRate: self.trainer.optimizer.learningRates.first ?? 0)
+            progress.step(event)
+            if sideError == nil, step % 20 == 0 || step == total {
+                do {
+                    var line: [String: Any] = ["type": "step", "epoch": event.epoch, "step": step, "of": total,
+                                               "losses": self.named(r.losses), "weights": self.named(r.weights),
+                                               "gram_condition": r.gramCondition as Any]
+                    if r.skipped != nil { line["skipped"] = true }
+                    try metricsLog.append(line)
+                    try tensorboard?.add(self.stepScalars(event), step: event.globalStep)
+                } catch {
+                    sideError = error
+                }
             }
-        }) { report in
-            if let stepLogError { throw stepLogError }
-            self.log(self.describe(report))
-            try metricsLog.append(["type": "epoch", "epoch": report.epoch, "report": try JSONSerialization.jsonObject(
-                with: JSONEncoder().encode(report))])
-            if report.isBest { try Checkpoint.save(self.model, input: self.input, to: best, metadata: meta) }
-            try Checkpoint.save(self.model, input: self.input, to: last, metadata: meta)
-            try self.trainer.saveTrainingState(to: state)
-            try self.onEpoch?(report)
+            self.onStep?(event)
         }
+        do {
+            reports += try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: onStep) { report in
+                progress.clear()
+                if let sideError { throw sideError }
+                self.log(self.describe(report))
+                try metricsLog.append(["type": "epoch", "epoch": report.epoch, "report": try JSONSerialization.jsonObject(
+                    with: JSONEncoder().encode(report))])
+                try tensorboard?.add(self.epochScalars(report), step: self.trainer.globalStep)
+                if report.isBest { try Checkpoint.save(self.model, input: self.input, to: best, metadata: meta) }
+                try Checkpoint.save(self.model, input: self.input, to: last, metadata: meta)
+                try self.trainer.saveTrainingState(to: state)
+                try self.onEpoch?(report)
+                mark = DispatchTime.now().uptimeNanoseconds
+            }
+        } catch var stop as TrainingInterrupted {
+            // The step under way has finished: save everything needed to continue from here.
+            progress.clear()
+            try trainer.saveTrainingState(to: state)
+            stop.statePath = state
+            throw stop
+        } catch let error as NonFiniteError {
+            // Nothing of the step was applied and nothing is saved: best, last and the state
+            // stay those of the last finished epoch.
+            progress.clear()
+            try? metricsLog.append(["type": "nonfinite", "epoch": error.epoch, "step": error.step, "of": error.stepsPerEpoch,
+                                    "task": error.value.task as Any, "quantity": error.value.quantity.rawValue,
+                                    "value": String(error.value.value)])
+            throw error
+        } catch {
+            progress.clear()
+            throw error
+        }
+        let summaryLog = self.summaryLog ?? log
         if fm.fileExists(atPath: best) { try Checkpoint.load(best, into: model) }
         let testReport = try trainer.evaluate(test)
-        log("test (best epoch): " + testReport.metrics.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
+        summaryLog("test (best epoch): " + testReport.metrics.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
         let summary: [String: Any] = [
             "epochs": try JSONSerialization.jsonObject(with: JSONEncoder().encode(reports)),
             "test": try JSONSerialization.jsonObject(with: JSONEncoder().encode(testReport)),
@@ -270,8 +337,9 @@ public final class ExperimentRun {
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(data, to: output("report.json"))
         try DeltaM.saveBaseline(testReport.metrics, to: output("test-metrics.json"))
-        log("wrote best.safetensors, last.safetensors, state.safetensors (resume with --resume), metrics.jsonl, "
-            + "report.json and test-metrics.json in \(c.outputDirectory)")
+        summaryLog("wrote best.safetensors, last.safetensors, state.safetensors (resume with --resume), metrics.jsonl, "
+            + "report.json and test-metrics.json in \(c.outputDirectory)"
+            + (tensorboard.map { "; TensorBoard events in \(($0.path as NSString).deletingLastPathComponent)" } ?? ""))
         return reports
     }
 
@@ -285,6 +353,33 @@ public final class ExperimentRun {
             }
             return value
         }
+    }
+
+    /// Step-level TensorBoard scalars: the step's per-task losses and weights, the Gram
+    /// condition number (gradient methods), the learning rate.
+    func stepScalars(_ e: TrainingStepEvent) -> [(tag: String, value: Double)] {
+        var out: [(tag: String, value: Double)] = []
+        for (t, v) in zip(e.tasks, e.result.losses) { if let v { out.append(("step/loss/\(t)", v)) } }
+        for (t, v) in zip(e.tasks, e.result.weights) { if let v { out.append(("step/weight/\(t)", v)) } }
+        if let g = e.result.gramCondition { out.append(("step/gram_condition", g)) }
+        out.append(("step/learning_rate", e.learningRate))
+        return out
+    }
+
+    /// Epoch-level TensorBoard scalars: per-task train loss and mean weight, every validation
+    /// metric (`val/<task>/<metric>`), Δm and Δp, the learning rate, skipped steps.
+    func epochScalars(_ r: EpochReport) -> [(tag: String, value: Double)] {
+        var out: [(tag: String, value: Double)] = [("epoch", Double(r.epoch))]
+        for t in model.tasks {
+            if let l = r.trainLosses[t.name] { out.append(("train/loss/\(t.name)", l)) }
+            if let w = r.weights[t.name] { out.append(("train/weight/\(t.name)", w)) }
+        }
+        for m in r.validation?.metrics ?? [] where m.value.isFinite { out.append(("val/\(m.key)", m.value)) }
+        if let dm = r.deltaM { out.append(("val/delta_m", dm)) }
+        if let dp = r.deltaP { out.append(("val/delta_p", dp)) }
+        out.append(("train/learning_rate", r.learningRate))
+        out.append(("train/skipped_steps", Double(r.skippedSteps ?? 0)))
+        return out
     }
 
     private func named(_ values: [Double?]) -> [String: Double] {
@@ -308,6 +403,7 @@ public final class ExperimentRun {
             parts.append("val " + primary.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: " "))
         }
         if let dm = r.deltaM { parts.append(String(format: "Δm %+.2f%%", dm)) }
+        if let skipped = r.skippedSteps, skipped > 0 { parts.append("skipped \(skipped) non-finite steps") }
         if r.isBest { parts.append("*") }
         parts.append(String(format: "%.1fs", r.seconds))
         return parts.joined(separator: " | ")

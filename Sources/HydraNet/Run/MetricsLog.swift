@@ -32,10 +32,16 @@ public final class MetricsLog {
     /// The log of a run resumed after epoch `epoch`: the lines of `path` up to and including
     /// that epoch (the file is rewritten without the later ones). A missing file starts an
     /// empty log; a line that is not a JSON object with an integer `"epoch"` is an error.
-    public static func resume(at path: String, afterEpoch epoch: Int) throws -> MetricsLog {
+    ///
+    /// `stepsDone` > 0: the state was saved inside the next epoch after that many steps (a
+    /// stopped run); that epoch's step lines up to that step are kept too.
+    public static func resume(at path: String, afterEpoch epoch: Int, stepsDone: Int = 0) throws -> MetricsLog {
         let kept: [Data]
         if FileManager.default.fileExists(atPath: path) {
-            kept = try parse(path).filter { $0.epoch <= epoch }.map(\.line)
+            kept = try parse(path).filter { line in
+                line.epoch <= epoch || (line.epoch == epoch + 1 && line.object["type"] as? String == "step"
+                    && (line.object["step"] as? Int).map { $0 <= stepsDone } == true)
+            }.map(\.line)
         } else {
             kept = []
         }

@@ -67,6 +67,14 @@ public struct RunConfiguration: Sendable {
     public var resumeFrom: String?
     /// Single-task (or other) baseline metrics for Δm: a JSON file of "task/metric": value.
     public var baselineFile: String?
+    /// Progress bars (decoding, training steps): on a terminal only (`auto`), always or never.
+    public var progress: ProgressMode = .auto
+    /// Without a bar (not a terminal), a plain progress line every this many steps (0: none).
+    public var logEvery = 50
+    /// TensorBoard event files: written into this folder (default `<output>/tensorboard`)
+    /// unless `writesTensorBoard` is off.
+    public var tensorboardDirectory: String?
+    public var writesTensorBoard = true
 
     public init() {}
 
@@ -76,6 +84,7 @@ public struct RunConfiguration: Sendable {
             throw HydraError.invalidConfiguration("image size must be between 8 and 1024, got \(imageSize)")
         }
         guard batchSize > 0 else { throw HydraError.invalidConfiguration("batch size must be positive") }
+        guard logEvery >= 0 else { throw HydraError.invalidConfiguration("log-every must be ≥ 0 steps, got \(logEvery)") }
         guard headHidden.allSatisfy({ $0 > 0 }), (0..<1).contains(headDropout) else {
             throw HydraError.invalidConfiguration("head sizes must be positive and dropout in [0, 1)")
         }

@@ -13,4 +13,7 @@ public struct StepResult: Sendable {
     public var gramCondition: Double?
     /// Number of labelled samples per task in the batch.
     public var labelled: [Int]
+    /// The step's loss or gradient was not finite and the step was skipped
+    /// (``NonFinitePolicy/skip``): nothing was applied, `losses` and `weights` are nil.
+    public var skipped: NonFiniteValue? = nil
 }

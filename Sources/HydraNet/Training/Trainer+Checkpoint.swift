@@ -27,6 +27,16 @@ extension Trainer {
             "hydranet.scheduler_step": String(scheduler?.stepCount ?? 0), "hydranet.weighting": weighting.name,
             "hydranet.optimizer": configuration.optimizer.rawValue, Checkpoint.formatKey: "pt",
         ]
+        // Stopped inside an epoch: where it stands and its running sums (exact, as tensors).
+        let progress = epochProgress
+        if progress.stepsDone > 0 {
+            entries += [("progress.loss_sums", Tensor(progress.lossSums)),
+                        ("progress.loss_counts", Tensor(progress.lossCounts.map(Int64.init))),
+                        ("progress.weight_sums", Tensor(progress.weightSums)),
+                        ("progress.weight_counts", Tensor(progress.weightCounts.map(Int64.init)))]
+            metadata["hydranet.epoch_steps_done"] = String(progress.stepsDone)
+            metadata["hydranet.epoch_skipped_steps"] = String(progress.skipped)
+        }
         if let bestDeltaM { metadata["hydranet.best_delta_m"] = String(bestDeltaM) }
         if let deltaReference {
             metadata["hydranet.delta_reference"] = String(decoding: try JSONEncoder().encode(deltaReference), as: UTF8.self)
@@ -57,6 +67,21 @@ extension Trainer {
         }
         let (savedEpoch, savedStep, schedulerStep) = (try int("hydranet.epoch"), try int("hydranet.global_step"),
                                                       try int("hydranet.scheduler_step"))
+        var progress = EpochProgress(taskCount: model.tasks.count)
+        if archive.metadata["hydranet.epoch_steps_done"] != nil {
+            progress.stepsDone = try int("hydranet.epoch_steps_done")
+            progress.skipped = try int("hydranet.epoch_skipped_steps")
+            func values(_ name: String, _ dtype: DType) throws -> Tensor {
+                guard let t = archive.tensors[name], t.dtype == dtype, t.shape == [model.tasks.count] else {
+                    throw HydraError.checkpoint("\(path): '\(name)' is missing or not \(model.tasks.count) \(dtype) values")
+                }
+                return t
+            }
+            progress.lossSums = try values("progress.loss_sums", .float64).scalars(as: Double.self)
+            progress.weightSums = try values("progress.weight_sums", .float64).scalars(as: Double.self)
+            progress.lossCounts = try values("progress.loss_counts", .int64).scalars(as: Int64.self).map { Int($0) }
+            progress.weightCounts = try values("progress.weight_counts", .int64).scalars(as: Int64.self).map { Int($0) }
+        }
         var modelState = StateDict(), optimizerState = StateDict()
         var weightingState: [String: Tensor] = [:]
         for name in archive.names {
@@ -113,5 +138,6 @@ extension Trainer {
         bestDeltaM = archive.metadata["hydranet.best_delta_m"].flatMap(Double.init)
         deltaReference = reference
         scheduler?.resume(atStep: schedulerStep)
+        epochProgress = progress
     }
 }

@@ -20,40 +20,56 @@ public struct EpochReport: Sendable, Codable {
     public var seconds: Double
     /// The learning rate of the first parameter group (the backbone's) at the epoch's end.
     public var learningRate: Double
+    /// Steps skipped for a non-finite loss or gradient (``NonFinitePolicy/skip``).
+    public var skippedSteps: Int? = nil
 }
 
 extension Trainer {
-    /// Trains one epoch; `onStep` sees every step's result.
+    /// Trains one epoch (the rest of it, for a trainer resumed inside an epoch); `onStep`
+    /// sees every step's result with its 1-based step number and the epoch's step count.
+    ///
+    /// - Throws: ``TrainingInterrupted`` when ``stopRequest`` is set (checked before each
+    ///   step; ``epochProgress`` then records where the epoch stands), ``NonFiniteError`` for
+    ///   a non-finite loss or gradient under ``NonFinitePolicy/stop``.
     public func trainEpoch(_ loader: DataLoader, onStep: ((Int, Int, StepResult) -> Void)? = nil) throws
         -> (losses: [Double?], weights: [Double?]) {
         let columns = try columns(for: loader.dataset.tasks)
         model.enterTrainingMode()
         let taskCount = model.tasks.count
-        var lossSums = [Double](repeating: 0, count: taskCount), counts = [Int](repeating: 0, count: taskCount)
-        var weightSums = [Double](repeating: 0, count: taskCount), weightCounts = [Int](repeating: 0, count: taskCount)
         let total = loader.batchCount
-        for (i, batch) in loader.epoch(epoch).enumerated() {
-            let r = try step(batch, columns: columns)
+        if epochProgress.lossSums.count != taskCount || epochProgress.stepsDone > total {
+            epochProgress = EpochProgress(taskCount: taskCount)
+        }
+        for (i, batch) in zip(epochProgress.stepsDone..., loader.epoch(epoch, startingAt: epochProgress.stepsDone)) {
+            if stopRequest?.isRequested == true {
+                throw TrainingInterrupted(epoch: epoch + 1, stepsDone: i, stepsPerEpoch: total, globalStep: globalStep)
+            }
+            let r: StepResult
+            do {
+                r = try step(batch, columns: columns)
+            } catch let value as NonFiniteValue {
+                throw NonFiniteError(value: value, epoch: epoch + 1, step: i + 1, stepsPerEpoch: total, globalStep: globalStep + 1)
+            }
+            if r.skipped != nil { epochProgress.skipped += 1 }
             for t in 0..<taskCount {
                 if let l = r.losses[t] {
-                    guard l.isFinite else {
-                        throw HydraError.invalidData("task '\(model.tasks[t].name)': the training loss became \(l) at step "
-                            + "\(globalStep); lower the learning rate or check the labels")
-                    }
-                    lossSums[t] += l * Double(r.labelled[t])
-                    counts[t] += r.labelled[t]
+                    epochProgress.lossSums[t] += l * Double(r.labelled[t])
+                    epochProgress.lossCounts[t] += r.labelled[t]
                 }
                 if let w = r.weights[t] {
-                    weightSums[t] += w
-                    weightCounts[t] += 1
+                    epochProgress.weightSums[t] += w
+                    epochProgress.weightCounts[t] += 1
                 }
             }
+            epochProgress.stepsDone = i + 1
             onStep?(i + 1, total, r)
         }
-        let means = (0..<taskCount).map { counts[$0] > 0 ? lossSums[$0] / Double(counts[$0]) : nil }
+        let means = epochProgress.meanLosses, weights = epochProgress.meanWeights
         if case let .loss(method) = weighting { method.epochEnded(meanTrainLosses: means) }
+        lastEpochSkipped = epochProgress.skipped
+        epochProgress = EpochProgress(taskCount: taskCount)
         epoch += 1
-        return (means, (0..<taskCount).map { weightCounts[$0] > 0 ? weightSums[$0] / Double(weightCounts[$0]) : nil })
+        return (means, weights)
     }
 
     /// Trains for the configured epochs, evaluating on `validation` after each. With a
@@ -74,7 +90,7 @@ extension Trainer {
                 trainLosses: Dictionary(uniqueKeysWithValues: zip(model.tasks, losses).compactMap { t, l in l.map { (t.name, $0) } }),
                 weights: Dictionary(uniqueKeysWithValues: zip(model.tasks, weights).compactMap { t, w in w.map { (t.name, $0) } }),
                 validation: nil, deltaM: nil, deltaP: nil, isBest: false, seconds: 0,
-                learningRate: optimizer.learningRates.first ?? 0)
+                learningRate: optimizer.learningRates.first ?? 0, skippedSteps: lastEpochSkipped)
             if let validation {
                 let evaluation = try evaluate(validation)
                 report.validation = evaluation

@@ -23,6 +23,14 @@ public final class Trainer {
     /// Compute gradient cosines and the Gram condition number every this many steps (they
     /// cost a float64 copy of the Jacobian); 0 turns them off.
     public var geometryEvery = 20
+    /// Checked between steps: once requested, training stops with ``TrainingInterrupted``
+    /// (the step under way finishes first).
+    public var stopRequest: StopRequest?
+    /// The epoch under way: its position and running sums (restored by
+    /// ``loadTrainingState(from:)`` for a run stopped inside an epoch).
+    /// Steps skipped in the last finished epoch.
+    var lastEpochSkipped = 0
+    public internal(set) lazy var epochProgress = EpochProgress(taskCount: model.tasks.count)
 
     // Parameter lists, built once (reflection over the module tree is not free). Whether a
     // parameter is trainable is read at each use, so freezing later takes effect.
@@ -120,26 +128,61 @@ public final class Trainer {
         let masks = columns.map { batch.masks[$0] }
         let labelled = masks.map { $0.to(dtype: .int64).sum().itemInt() }
         let present = labelled.map { $0 > 0 }
+        // With skipping on, BatchNorm statistics are kept so that a skipped step leaves no trace.
+        let savedBuffers = configuration.onNonFinite == .skip ? modelBuffers.map { $0.clone() } : nil
         var result: StepResult
-        switch weighting {
-        case let .loss(method):
-            let outputs = model.outputs(batch.images)
-            let losses = taskLosses(outputs, targets, masks, present)
-            let total = method.combine(losses, epoch: epoch, step: globalStep)
-            optimizer.zeroGrad()
-            if total.requiresGrad { try total.backward() }
-            clipAndStep()
-            if method.needsLossesAfterStep {
-                method.afterStep(lossesAfter: recomputeLosses(batch.images, targets, masks, present))
+        do {
+            switch weighting {
+            case let .loss(method):
+                let outputs = model.outputs(batch.images)
+                let losses = taskLosses(outputs, targets, masks, present)
+                let values = losses.map { $0?.item() }
+                try checkFinite(values)
+                let total = method.combine(losses, epoch: epoch, step: globalStep)
+                optimizer.zeroGrad()
+                if total.requiresGrad { try total.backward() }
+                try checkFiniteGradients()
+                clipAndStep()
+                if method.needsLossesAfterStep {
+                    method.afterStep(lossesAfter: recomputeLosses(batch.images, targets, masks, present))
+                }
+                result = StepResult(losses: values, weights: method.lastWeights, labelled: labelled)
+            case let .gradient(aggregator, source):
+                result = try gradientStep(aggregator, source, batch.images, targets, masks, present)
+                result.labelled = labelled
             }
-            result = StepResult(losses: losses.map { $0?.item() }, weights: method.lastWeights, labelled: labelled)
-        case let .gradient(aggregator, source):
-            result = try gradientStep(aggregator, source, batch.images, targets, masks, present)
-            result.labelled = labelled
+        } catch let problem as NonFiniteValue {
+            // Nothing of the step is applied: no update, gradients cleared, statistics restored.
+            optimizer.zeroGrad()
+            if let savedBuffers {
+                withNoGrad { for (b, saved) in zip(modelBuffers, savedBuffers) { b.copy_(saved) } }
+            }
+            guard configuration.onNonFinite == .skip else { throw problem }
+            result = StepResult(losses: Array(repeating: nil, count: model.tasks.count),
+                                weights: Array(repeating: nil, count: model.tasks.count), labelled: labelled,
+                                skipped: problem)
         }
         scheduler?.step()
         globalStep += 1
         return result
+    }
+
+    /// Throws ``NonFiniteValue`` for the first task whose loss is not finite.
+    private func checkFinite(_ losses: [Double?]) throws {
+        if let t = losses.firstIndex(where: { $0.map { !$0.isFinite } ?? false }) {
+            throw NonFiniteValue(task: model.tasks[t].name, quantity: .loss, value: losses[t]!)
+        }
+    }
+
+    /// Throws ``NonFiniteValue`` if a trainable parameter's gradient holds a NaN or infinity.
+    private func checkFiniteGradients() throws {
+        let grads = allModelParameters.filter(\.requiresGrad).compactMap(\.grad)
+        guard !grads.isEmpty else { return }
+        let finite = Tensor.stack(grads.map { $0.isFinite().all() }).all().item() != 0
+        if !finite {
+            let norm = Tensor.stack(grads.map { $0.to(dtype: .float64).square().sum() }).sum().sqrt().item()
+            throw NonFiniteValue(task: nil, quantity: .gradient, value: norm)
+        }
     }
 
     private func taskLosses(_ outputs: [Tensor], _ targets: [Tensor], _ masks: [Tensor], _ present: [Bool]) -> [Tensor?] {
@@ -202,6 +245,8 @@ public final class Trainer {
         let z = source == .features ? features.detached().requiringGrad() : features
         let outputs = model.headOutputs(z)
         let losses = taskLosses(outputs, targets, masks, present)
+        let lossValues = losses.map { $0?.item() }
+        try checkFinite(lossValues)
         let rowsTasks = model.tasks.indices.filter { present[$0] }
         let backboneTrains = backboneParameters.contains(where: \.requiresGrad)
         let shared = source == .features ? (backboneTrains ? [z] : []) : backboneParameters.filter(\.requiresGrad)
@@ -221,6 +266,18 @@ public final class Trainer {
         var weights: [Double?] = Array(repeating: nil, count: model.tasks.count)
         var cosines: [[Double?]]?
         var condition: Double?
+        // A task's non-finite gradient is found before the aggregator (and its state) sees it.
+        for (k, t) in rowsTasks.enumerated() where rows[k].count > 0 && rows[k].isFinite().all().item() == 0 {
+            throw NonFiniteValue(task: model.tasks[t].name, quantity: .gradient,
+                                 value: rows[k].to(dtype: .float64).square().sum().sqrt().item())
+        }
+        for p in headParameters.joined() where p.requiresGrad {
+            if let g = p.grad, g.isFinite().all().item() == 0 {
+                let t = headParameters.firstIndex { $0.contains { $0 === p } }!
+                throw NonFiniteValue(task: model.tasks[t].name, quantity: .gradient,
+                                     value: g.to(dtype: .float64).square().sum().sqrt().item())
+            }
+        }
         if !rowsTasks.isEmpty, !shared.isEmpty {
             let jacobian = Tensor.stack(rows)
             let context = AggregationContext(taskIndices: rowsTasks, losses: rowsTasks.map { losses[$0]!.item() },
@@ -242,7 +299,7 @@ public final class Trainer {
             }
         }
         clipAndStep()
-        return StepResult(losses: losses.map { $0?.item() }, weights: weights, cosines: cosines, gramCondition: condition,
+        return StepResult(losses: lossValues, weights: weights, cosines: cosines, gramCondition: condition,
                           labelled: [])
     }
 

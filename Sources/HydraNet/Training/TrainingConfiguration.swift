@@ -25,6 +25,8 @@ public struct TrainingConfiguration: Sendable {
     /// The run's seed: ``ExperimentRun`` uses it for data order, augmentation, initialisation
     /// and randomised methods (the `Trainer` itself draws nothing from it).
     public var seed: UInt64 = 0
+    /// What a non-finite loss or gradient does: stop training (the default) or skip the step.
+    public var onNonFinite: NonFinitePolicy = .stop
 
     public init() {}
 
