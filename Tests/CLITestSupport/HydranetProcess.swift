@@ -52,6 +52,9 @@ public struct HydranetProcess {
 
     public var pid: Int32 { process.processIdentifier }
 
+    /// What the process has written to standard output so far (while it runs).
+    public var stdoutSoFar: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }
+
     /// Waits for the process to end and returns what it left.
     public func wait() -> Outcome {
         process.waitUntilExit()

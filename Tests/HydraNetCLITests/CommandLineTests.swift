@@ -32,6 +32,8 @@ struct CommandLineTests {
         BadValue(arguments: ["--weighting", "magic"], message: "unknown weighting 'magic'; choose one of: equal"),
         BadValue(arguments: ["--weighting", "static", "--weights", "1,x,2"], message: "--weights must be numbers"),
         BadValue(arguments: ["--threads", "0"], message: "--threads must be positive"),
+        BadValue(arguments: ["--on-nonfinite", "ignore"], message: "unknown --on-nonfinite 'ignore': use stop or skip"),
+        BadValue(arguments: ["--log-every=-1"], message: "--log-every must be ≥ 0, got -1"),
         BadValue(arguments: ["--device", "tpu"], message: "unknown device 'tpu': use cpu, cuda, cuda:N or auto"),
         BadValue(arguments: ["--image-size", "4"], message: "image size must be between 8 and 1024, got 4"),
         BadValue(arguments: ["--batch-size", "0"], message: "batch size must be positive"),

@@ -138,7 +138,7 @@ struct ExperimentRunTests {
         #expect(try DeltaM.loadBaseline(files.path("test-metrics.json")) == testMetrics)
         // Nothing else (no temporary files) is left in the folder.
         #expect(try files.names() == ["best.safetensors", "last.safetensors", "metrics.jsonl", "report.json",
-                                      "state.safetensors", "test-metrics.json"])
+                                      "state.safetensors", "tensorboard", "test-metrics.json"])
     }
 
     @Test("a resumed run drops the log lines of lost work and reports every epoch once")
