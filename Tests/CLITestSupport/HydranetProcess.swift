@@ -54,6 +54,7 @@ public struct HydranetProcess {
 
     /// What the process has written to standard output so far (while it runs).
     public var stdoutSoFar: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }
+    public var stderrSoFar: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
     /// Waits for the process to end and returns what it left.
     public func wait() -> Outcome {
