@@ -202,6 +202,12 @@ public final class ExperimentRun {
     /// folder holds complete files only, and the run continues with
     /// ``RunConfiguration/resumeFrom`` set to its `state.safetensors`. A new run (no resume)
     /// first removes the outputs of an earlier run in the same folder.
+    ///
+    /// - Throws: ``TrainingInterrupted`` (with ``TrainingInterrupted/statePath``) once
+    ///   ``stopRequest`` is set: the step under way finished and the full training state,
+    ///   position inside the epoch included, is saved. ``NonFiniteError`` for a non-finite
+    ///   loss or gradient (``TrainingConfiguration/onNonFinite`` `.stop`): nothing of that
+    ///   step is applied or saved; `best`, `last` and the state stay those of the last epoch.
     @discardableResult
     public func run() throws -> [EpochReport] {
         let c = configuration

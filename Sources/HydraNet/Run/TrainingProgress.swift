@@ -66,8 +66,7 @@ public final class TrainingProgress {
                 barEpoch = e.epoch
             }
             bar?.advance(by: 1, detail: TrainingProgress.detail(e))
-        } else if logEvery > 0, e.step % logEvery == 0 || e.step == e.steps {
-            guard e.step % logEvery == 0 else { return }  // the epoch line follows the last step
+        } else if logEvery > 0, e.step % logEvery == 0 {
             log("epoch \(e.epoch)/\(e.epochs) step \(e.step)/\(e.steps) | " + TrainingProgress.detail(e)
                 + String(format: " | ETA %.0fs", e.secondsLeft))
         }
