@@ -32,14 +32,16 @@ public struct TrainingConfiguration: Sendable {
 
     public func validate() throws {
         guard epochs > 0 else { throw HydraError.invalidConfiguration("epochs must be positive, got \(epochs)") }
-        guard learningRate > 0, learningRate.isFinite else {
-            throw HydraError.invalidConfiguration("learning rate must be positive, got \(learningRate)")
+        // Above 1000 no optimizer is meaningful, and libtorch's float32 step arithmetic
+        // (Adam's −lr / bias correction) overflows and aborts near Float's range.
+        guard learningRate > 0, learningRate <= 1000 else {
+            throw HydraError.invalidConfiguration("learning rate must be in (0, 1000], got \(learningRate)")
         }
         guard backboneLearningRateScale >= 0 else {
             throw HydraError.invalidConfiguration("backbone learning-rate scale must be ≥ 0")
         }
-        guard weightDecay >= 0, momentum >= 0, momentum < 1 else {
-            throw HydraError.invalidConfiguration("weight decay must be ≥ 0 and momentum in [0, 1)")
+        guard weightDecay >= 0, weightDecay <= 1000, momentum >= 0, momentum < 1 else {
+            throw HydraError.invalidConfiguration("weight decay must be in [0, 1000] and momentum in [0, 1)")
         }
         if let c = gradientClipNorm, !(c > 0) {
             throw HydraError.invalidConfiguration("gradient clip norm must be positive")
