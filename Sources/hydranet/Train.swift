@@ -36,6 +36,15 @@ struct Train: ParsableCommand {
     @OptionGroup var training: TrainingOptions
 
     func run() throws {
+        let (c, device) = try makeConfiguration()
+        print(engineSummary(device: device))
+        // Errors from here on (data, training) are reported as they are, without usage text.
+        let run = try ExperimentRun(c)
+        try run.run()
+    }
+
+    /// The run the flags describe (validated; a usage error otherwise) and its device.
+    func makeConfiguration() throws -> (RunConfiguration, Device) {
         let device = try engine.apply()
         var c = RunConfiguration()
         c.data = try dataOptions.source()
@@ -55,9 +64,6 @@ struct Train: ParsableCommand {
         } catch let error as HydraError {
             throw ValidationError(error.description)
         }
-        print(engineSummary(device: device))
-        // Errors from here on (data, training) are reported as they are, without usage text.
-        let run = try ExperimentRun(c)
-        try run.run()
+        return (c, device)
     }
 }

@@ -53,6 +53,13 @@ public final class ExperimentRun {
                 log("tasks without labels in the data (heads kept fixed): " + missing.map(\.name).joined(separator: ", "))
             }
             freshTasks = []
+        } else if let chosen = configuration.tasks {
+            // A subset of the data's tasks (e.g. a single-task baseline): the others' labels stay unused.
+            for name in chosen where !decoded.tasks.contains(where: { $0.name == name }) {
+                throw HydraError.invalidConfiguration("cannot train task '\(name)': the data has no labels for it "
+                    + "(its tasks: \(decoded.tasks.map(\.name).joined(separator: ", ")))")
+            }
+            freshTasks = decoded.tasks.filter { chosen.contains($0.name) }.map { HydraTask($0) }
         } else {
             freshTasks = decoded.tasks.map { HydraTask($0) }
         }
@@ -233,7 +240,8 @@ public final class ExperimentRun {
         } else {
             // A new run: nothing of an earlier run in this folder may pass for this one's. The
             // state goes first: killed midway, the next run starts afresh rather than resuming.
-            for name in ["state.safetensors", "best.safetensors", "last.safetensors", "report.json", "test-metrics.json"] {
+            for name in ["state.safetensors", "best.safetensors", "last.safetensors", "report.json", "test-metrics.json",
+                         "report.html", "test-evaluation.json"] {
                 if fm.fileExists(atPath: output(name)) { try fm.removeItem(atPath: output(name)) }
             }
             metricsLog = try MetricsLog.create(at: output("metrics.jsonl"))
@@ -241,11 +249,14 @@ public final class ExperimentRun {
         let meta = ["hydranet.weighting": trainer.weighting.name]
         var stepLogError: Error?
         reports += try trainer.fit(train: train, validation: validation, baseline: baseline, onStep: { step, total, r in
-            guard step % 20 == 0 || step == total, stepLogError == nil else { return }
+            // Every 20th step, the last of an epoch, and each step that measured the gradients' geometry.
+            guard step % 20 == 0 || step == total || r.cosines != nil, stepLogError == nil else { return }
             do {
-                try metricsLog.append(["type": "step", "epoch": self.trainer.epoch + 1, "step": step, "of": total,
-                                       "losses": self.named(r.losses), "weights": self.named(r.weights),
-                                       "gram_condition": r.gramCondition as Any])
+                var line: [String: Any] = ["type": "step", "epoch": self.trainer.epoch + 1, "step": step, "of": total,
+                                           "losses": self.named(r.losses), "weights": self.named(r.weights),
+                                           "gram_condition": r.gramCondition.flatMap { $0.isFinite ? $0 : nil } as Any]
+                if let cosines = r.cosines { line["cosines"] = self.namedPairs(cosines) }
+                try metricsLog.append(line)
             } catch {
                 stepLogError = error
             }
@@ -257,10 +268,11 @@ public final class ExperimentRun {
             if report.isBest { try Checkpoint.save(self.model, input: self.input, to: best, metadata: meta) }
             try Checkpoint.save(self.model, input: self.input, to: last, metadata: meta)
             try self.trainer.saveTrainingState(to: state)
+            try self.report(RunHistory(entries: metricsLog.entries), test: nil).write(to: output("report.html"))
             try self.onEpoch?(report)
         }
         if fm.fileExists(atPath: best) { try Checkpoint.load(best, into: model) }
-        let testReport = try trainer.evaluate(test)
+        let (testReport, testDetails) = try trainer.evaluateInDetail(test)
         log("test (best epoch): " + testReport.metrics.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
         let summary: [String: Any] = [
             "epochs": try JSONSerialization.jsonObject(with: JSONEncoder().encode(reports)),
@@ -269,9 +281,17 @@ public final class ExperimentRun {
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(data, to: output("report.json"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(encoder.encode(testDetails), to: output("test-evaluation.json"))
+        let bestEpoch = reports.last(where: \.isBest)?.epoch
+        try report(RunHistory(entries: metricsLog.entries),
+                   test: RunReport.TestResults(metrics: testReport.metrics, details: testDetails, epoch: bestEpoch))
+            .write(to: output("report.html"))
+        // Last: a run folder with test-metrics.json is finished (``Comparison`` reuses it).
         try DeltaM.saveBaseline(testReport.metrics, to: output("test-metrics.json"))
         log("wrote best.safetensors, last.safetensors, state.safetensors (resume with --resume), metrics.jsonl, "
-            + "report.json and test-metrics.json in \(c.outputDirectory)")
+            + "report.json, report.html, test-evaluation.json and test-metrics.json in \(c.outputDirectory)")
         return reports
     }
 
@@ -285,6 +305,18 @@ public final class ExperimentRun {
             }
             return value
         }
+    }
+
+    /// Pairwise values (i < j) keyed `"a,b"` by task names, finite ones only.
+    private func namedPairs(_ values: [[Double?]]) -> [String: Double] {
+        var out: [String: Double] = [:]
+        let tasks = model.tasks
+        for i in tasks.indices where i < values.count {
+            for j in tasks.indices where j > i && j < values[i].count {
+                if let v = values[i][j], v.isFinite { out["\(tasks[i].name),\(tasks[j].name)"] = v }
+            }
+        }
+        return out
     }
 
     private func named(_ values: [Double?]) -> [String: Double] {
