@@ -55,7 +55,7 @@ public struct LineChart {
         let drawn = series.enumerated().map { (i, s) in (i, s, visible(s)) }.filter { !$0.2.isEmpty }
         let (left, right, top, bottom) = (62.0, 16.0, 12.0, 44.0)
         let legendRows = drawn.isEmpty ? 0 : (drawn.count + 2) / 3
-        let legendHeight = Double(legendRows) * 16
+        let legendHeight = Double(legendRows) * 16 + (legendRows > 0 ? 8 : 0)
         let plotW = width - left - right, plotH = height - top - bottom
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height + legendHeight))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height + legendHeight))\" role=\"img\" aria-label=\"\(HTML.escape(title))\" "
@@ -126,7 +126,7 @@ public struct LineChart {
         }
         // Legend below the plot, three entries a row.
         for (k, (i, s, _)) in drawn.enumerated() {
-            let x = left + Double(k % 3) * (plotW / 3), y = height + Double(k / 3) * 16 - 2
+            let x = left + Double(k % 3) * (plotW / 3), y = height + Double(k / 3) * 16 + 8
             let color = ChartPalette.color(s.color ?? i)
             svg += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(y - 4))\" x2=\"\(fmt(x + 18))\" y2=\"\(fmt(y - 4))\" stroke=\"\(color)\" "
                 + "stroke-width=\"2.5\"" + (s.dashed ? " stroke-dasharray=\"5 3\"" : "") + "/>"

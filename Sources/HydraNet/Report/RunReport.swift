@@ -86,7 +86,8 @@ public struct RunReport {
     private func configurationSection() -> String {
         HTML.section("configuration", "Run configuration",
                      explanation: "The settings this run was started with (as <code>hydranet train</code> flags set them).",
-                     HTML.table(["setting", "value"], configuration.map { [HTML.escape($0.0), HTML.escape($0.1)] }))
+                     HTML.table(["setting", "value"], configuration.map { [HTML.escape($0.0), HTML.escape($0.1)] },
+                                cssClass: "kv"))
     }
 
     private func lossSection() -> String {
@@ -157,7 +158,8 @@ public struct RunReport {
                             explanation: "How much each task's loss (or gradient) counts in the combined update, as the "
                                 + "weighting method set it during training. Equal weighting keeps them at 1; adaptive "
                                 + "methods move them to balance the tasks.",
-                            LineChart(title: "task weights", xLabel: "epoch", yLabel: "weight", series: series).html())
+                            "<div class=\"grid\">" + LineChart(title: "task weights", xLabel: "epoch", yLabel: "weight",
+                                                                series: series).html() + "</div>")
     }
 
     private func geometrySection() -> String {
@@ -193,7 +195,7 @@ public struct RunReport {
                                 + "(\(HTML.escape(deltaReference))), signed so that negative is better (the convention of "
                                 + "the multi-task papers). Δp is LibMTL's version: averaged per task first, positive is "
                                 + "better. The best epoch is the one with the lowest validation Δm.",
-                            chart)
+                            "<div class=\"grid\">\(chart)</div>")
     }
 
     private func testSection() -> String {
