@@ -23,7 +23,9 @@ extension ComparisonResult {
     static func format(_ s: SeedStatistic, signed: Bool = false, decimals: Int? = nil) -> String {
         guard s.mean.isFinite else { return "–" }
         let d = decimals ?? (abs(s.mean) < 10 ? 3 : 2)
-        return String(format: signed ? "%+.\(d)f ± %.\(d)f" : "%.\(d)f ± %.\(d)f", s.mean, s.std)
+        // A mean that rounds to zero prints as 0, never "-0.00".
+        let mean = abs(s.mean) < 0.5 * pow(10, -Double(d)) ? 0 : s.mean
+        return String(format: signed ? "%+.\(d)f ± %.\(d)f" : "%.\(d)f ± %.\(d)f", mean, s.std)
     }
 
     /// The table as Markdown, columns padded so that it also reads as plain text.

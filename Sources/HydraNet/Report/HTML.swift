@@ -82,7 +82,7 @@ public enum HTML {
     th,td{border:1px solid #dde1e8;padding:3px 9px;text-align:right}
     th:first-child,td:first-child{text-align:left}
     th{background:#eef1f5;font-weight:600}caption{text-align:left;font-weight:600;padding:4px 0}
-    table.kv td{text-align:left}
+    table.kv td,table.kv th{text-align:left}
     .muted{color:#7a8294}
     code{background:#eef1f5;padding:0 4px;border-radius:3px}
     """
