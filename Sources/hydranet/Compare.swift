@@ -10,6 +10,7 @@ import HydraNet
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare weighting methods over seeds (and against single-task models) on the same data and settings.",
+        usage: "hydranet compare [--methods <m1,m2,…>] [--seeds <n>] [--single-task] [<train options>]",
         discussion: "Takes every flag of 'train' (data, model, optimizer, epochs, …) except --weighting and --resume. "
             + "Runs go to OUTPUT/METHOD/seed-N (single-task baselines: OUTPUT/single-task-TASK/seed-N); run the same "
             + "command again to continue an interrupted comparison.")

@@ -30,7 +30,7 @@ public struct ComparisonResult: Sendable, Codable {
         public var folder: String
         /// Test metrics (`task/metric`).
         public var metrics: [String: Double]
-        /// Training time: the sum of the epochs' wall times.
+        /// Training time (validation included): the sum of the epochs' wall times.
         public var seconds: Double
     }
 

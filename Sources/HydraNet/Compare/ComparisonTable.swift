@@ -55,7 +55,7 @@ extension ComparisonResult {
         (the number of seeds in brackets). Δm% (paper convention, lower is better) and Δp% (LibMTL's, higher is better) \
         average the relative change of **all** test metrics of every task against the baseline: \(baselineSource). \
         Single-task: one model per task, each scored on its own task (its Δm is the seed-to-seed noise around the \
-        baseline); its time is that of all its task models together. Time: training (sum of the epochs' wall time).
+        baseline); its time is that of all its task models together. Time: training with its validation passes (the sum of the epochs' wall times).
 
         """
     }
