@@ -20,7 +20,7 @@ extension ComparisonResult {
     }
 
     /// `mean ± std`, with decimals for the magnitude (3 below 10, else 2) unless given.
-    static func format(_ s: SeedStatistic, signed: Bool = false, decimals: Int? = nil) -> String {
+    public static func format(_ s: SeedStatistic, signed: Bool = false, decimals: Int? = nil) -> String {
         guard s.mean.isFinite else { return "–" }
         let d = decimals ?? (abs(s.mean) < 10 ? 3 : 2)
         // A mean that rounds to zero prints as 0, never "-0.00".
