@@ -36,6 +36,13 @@ struct Train: ParsableCommand {
     @OptionGroup var training: TrainingOptions
 
     func run() throws {
+        let (c, device) = try makeConfiguration()
+        // Errors from here on (data, training) are reported as they are, without usage text.
+        try runTraining(c, quiet: training.quiet, device: device)
+    }
+
+    /// The run the flags describe (validated; a usage error otherwise) and its device.
+    func makeConfiguration() throws -> (RunConfiguration, Device) {
         let device = try engine.apply()
         var c = RunConfiguration()
         c.data = try dataOptions.source()
@@ -55,7 +62,6 @@ struct Train: ParsableCommand {
         } catch let error as HydraError {
             throw ValidationError(error.description)
         }
-        // Errors from here on (data, training) are reported as they are, without usage text.
-        try runTraining(c, quiet: training.quiet, device: device)
+        return (c, device)
     }
 }

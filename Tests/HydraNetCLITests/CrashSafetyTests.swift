@@ -21,8 +21,8 @@ struct CrashSafetyTests {
     static let arguments = ["train", "--data", "synthetic", "--synthetic-count", "48", "--image-size", "16",
                             "--backbone", "convnet", "--batch-size", "16", "--schedule", "none", "--seed", "9",
                             "--threads", "1", "--device", "cpu"]
-    static let files = ["best.safetensors", "last.safetensors", "metrics.jsonl", "report.json", "state.safetensors",
-                        "tensorboard", "test-metrics.json"]
+    static let files = ["best.safetensors", "last.safetensors", "metrics.jsonl", "report.html", "report.json",
+                        "state.safetensors", "tensorboard", "test-evaluation.json", "test-metrics.json"]
 
     @Test("SIGKILL at 50 random moments (during saves too): complete files only, and resuming ends at the same weights")
     func killAndResume() throws {
@@ -204,6 +204,12 @@ struct CrashSafetyTests {
                     #expect(try withoutTimings(files.json(name)) == versions.testMetrics, "\(moment): test-metrics.json")
                 case "tensorboard":
                     break  // append-only event files, one per launch (TensorBoard skips a torn last record)
+                case "test-evaluation.json":
+                    _ = try files.json(name)  // complete (it is written once, from the final model)
+                case "report.html":
+                    // A page for people (with timings): complete, whichever epoch it shows.
+                    let page = try String(contentsOfFile: files.path(name), encoding: .utf8)
+                    #expect(page.hasPrefix("<!DOCTYPE html>") && page.hasSuffix("</html>\n"), "\(moment): report.html is torn")
                 default:
                     Issue.record("\(moment): unexpected file \(name)")
                 }

@@ -137,8 +137,15 @@ struct ExperimentRunTests {
         #expect(testMetrics == Dictionary(uniqueKeysWithValues: test.metrics.map { ($0.key, $0.value) }))
         #expect(try DeltaM.loadBaseline(files.path("test-metrics.json")) == testMetrics)
         // Nothing else (no temporary files) is left in the folder.
-        #expect(try files.names() == ["best.safetensors", "last.safetensors", "metrics.jsonl", "report.json",
-                                      "state.safetensors", "tensorboard", "test-metrics.json"])
+        #expect(try files.names() == ["best.safetensors", "last.safetensors", "metrics.jsonl", "report.html", "report.json",
+                                      "state.safetensors", "tensorboard", "test-evaluation.json",
+                                      "test-metrics.json"])
+        // test-evaluation.json: the details of the same test evaluation.
+        let details = try files.decode([TaskEvaluation].self, "test-evaluation.json")
+        #expect(details.map(\.task) == tasks)
+        for d in details {
+            for (name, value) in d.metrics where name != "ece" { #expect(testMetrics["\(d.task)/\(name)"] == value, "\(d.task)/\(name)") }
+        }
     }
 
     @Test("a resumed run drops the log lines of lost work and reports every epoch once")

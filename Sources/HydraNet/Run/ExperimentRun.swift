@@ -63,6 +63,13 @@ public final class ExperimentRun {
                 log("tasks without labels in the data (heads kept fixed): " + missing.map(\.name).joined(separator: ", "))
             }
             freshTasks = []
+        } else if let chosen = configuration.tasks {
+            // A subset of the data's tasks (e.g. a single-task baseline): the others' labels stay unused.
+            for name in chosen where !decoded.tasks.contains(where: { $0.name == name }) {
+                throw HydraError.invalidConfiguration("cannot train task '\(name)': the data has no labels for it "
+                    + "(its tasks: \(decoded.tasks.map(\.name).joined(separator: ", ")))")
+            }
+            freshTasks = decoded.tasks.filter { chosen.contains($0.name) }.map { HydraTask($0) }
         } else {
             freshTasks = decoded.tasks.map { HydraTask($0) }
         }
@@ -251,7 +258,8 @@ public final class ExperimentRun {
         } else {
             // A new run: nothing of an earlier run in this folder may pass for this one's. The
             // state goes first: killed midway, the next run starts afresh rather than resuming.
-            for name in ["state.safetensors", "best.safetensors", "last.safetensors", "report.json", "test-metrics.json"] {
+            for name in ["state.safetensors", "best.safetensors", "last.safetensors", "report.json", "test-metrics.json",
+                         "report.html", "test-evaluation.json"] {
                 if fm.fileExists(atPath: output(name)) { try fm.removeItem(atPath: output(name)) }
             }
             metricsLog = try MetricsLog.create(at: output("metrics.jsonl"))
@@ -285,11 +293,13 @@ public final class ExperimentRun {
                 skippedSteps: running.skipped, imagesPerSecond: rate, secondsLeft: secondsLeft,
                 learningRate: self.trainer.optimizer.learningRates.first ?? 0)
             progress.step(event)
-            if sideError == nil, step % 20 == 0 || step == total {
+            // Every 20th step, the last of an epoch, and each step that measured the gradients' geometry.
+            if sideError == nil, step % 20 == 0 || step == total || r.cosines != nil {
                 do {
                     var line: [String: Any] = ["type": "step", "epoch": event.epoch, "step": step, "of": total,
                                                "losses": self.named(r.losses), "weights": self.named(r.weights),
-                                               "gram_condition": r.gramCondition as Any]
+                                               "gram_condition": r.gramCondition.flatMap { $0.isFinite ? $0 : nil } as Any]
+                    if let cosines = r.cosines { line["cosines"] = self.namedPairs(cosines) }
                     if r.skipped != nil { line["skipped"] = true }
                     try metricsLog.append(line)
                     try tensorboard?.add(self.stepScalars(event), step: event.globalStep)
@@ -310,6 +320,7 @@ public final class ExperimentRun {
                 if report.isBest { try Checkpoint.save(self.model, input: self.input, to: best, metadata: meta) }
                 try Checkpoint.save(self.model, input: self.input, to: last, metadata: meta)
                 try self.trainer.saveTrainingState(to: state)
+                try self.report(RunHistory(entries: metricsLog.entries), test: nil).write(to: output("report.html"))
                 try self.onEpoch?(report)
                 mark = DispatchTime.now().uptimeNanoseconds
             }
@@ -333,7 +344,7 @@ public final class ExperimentRun {
         }
         let summaryLog = self.summaryLog ?? log
         if fm.fileExists(atPath: best) { try Checkpoint.load(best, into: model) }
-        let testReport = try trainer.evaluate(test)
+        let (testReport, testDetails) = try trainer.evaluateInDetail(test)
         summaryLog("test (best epoch): " + testReport.metrics.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
         let summary: [String: Any] = [
             "epochs": try JSONSerialization.jsonObject(with: JSONEncoder().encode(reports)),
@@ -342,9 +353,17 @@ public final class ExperimentRun {
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(data, to: output("report.json"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(encoder.encode(testDetails), to: output("test-evaluation.json"))
+        let bestEpoch = reports.last(where: \.isBest)?.epoch
+        try report(RunHistory(entries: metricsLog.entries),
+                   test: RunReport.TestResults(metrics: testReport.metrics, details: testDetails, epoch: bestEpoch))
+            .write(to: output("report.html"))
+        // Last: a run folder with test-metrics.json is finished (``Comparison`` reuses it).
         try DeltaM.saveBaseline(testReport.metrics, to: output("test-metrics.json"))
         summaryLog("wrote best.safetensors, last.safetensors, state.safetensors (resume with --resume), metrics.jsonl, "
-            + "report.json and test-metrics.json in \(c.outputDirectory)"
+            + "report.json, report.html, test-evaluation.json and test-metrics.json in \(c.outputDirectory)"
             + (tensorboard.map { "; TensorBoard events in \(($0.path as NSString).deletingLastPathComponent)" } ?? ""))
         return reports
     }
@@ -385,6 +404,18 @@ public final class ExperimentRun {
         if let dp = r.deltaP { out.append(("val/delta_p", dp)) }
         out.append(("train/learning_rate", r.learningRate))
         out.append(("train/skipped_steps", Double(r.skippedSteps ?? 0)))
+        return out
+    }
+
+    /// Pairwise values (i < j) keyed `"a,b"` by task names, finite ones only.
+    private func namedPairs(_ values: [[Double?]]) -> [String: Double] {
+        var out: [String: Double] = [:]
+        let tasks = model.tasks
+        for i in tasks.indices where i < values.count {
+            for j in tasks.indices where j > i && j < values[i].count {
+                if let v = values[i][j], v.isFinite { out["\(tasks[i].name),\(tasks[j].name)"] = v }
+            }
+        }
         return out
     }
 

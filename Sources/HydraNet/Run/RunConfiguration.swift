@@ -42,6 +42,9 @@ public struct RunConfiguration: Sendable {
     public var addTasks: [String] = []
     /// Train only these heads (the others are frozen); nil trains every head.
     public var trainHeads: [String]?
+    /// Train on these tasks of the data only (e.g. one, for a single-task baseline); nil
+    /// trains every task the data has. Not for fine-tuning (the model fixes its tasks).
+    public var tasks: [String]?
     public var headHidden = [256]
     public var headDropout = 0.0
     public var weighting = "uncertainty"
@@ -104,6 +107,15 @@ public struct RunConfiguration: Sendable {
         try WeightingFactory.validateName(weighting)
         if let m = initialModel, !FileManager.default.fileExists(atPath: m) {
             throw HydraError.invalidConfiguration("model to fine-tune not found: \(m)")
+        }
+        if let tasks {
+            guard !tasks.isEmpty, Set(tasks).count == tasks.count else {
+                throw HydraError.invalidConfiguration("the tasks to train must be distinct and at least one, got \(tasks)")
+            }
+            guard initialModel == nil else {
+                throw HydraError.invalidConfiguration("choosing the tasks to train applies to a new model; a fine-tuned "
+                    + "model keeps its tasks (use --train-heads or --freeze-heads)")
+            }
         }
         if !addTasks.isEmpty, initialModel == nil {
             throw HydraError.invalidConfiguration("adding tasks needs a trained model to add them to")

@@ -18,6 +18,12 @@ public struct EvaluationReport: Sendable, Codable {
 extension Trainer {
     /// Evaluates the model (eval mode, no gradients) on every batch of `loader`.
     public func evaluate(_ loader: DataLoader) throws -> EvaluationReport {
+        try evaluateInDetail(loader).report
+    }
+
+    /// ``evaluate(_:)`` and, from the same pass, every task's details (confusion matrix,
+    /// per-class scores, error by decade, calibration) for the tasks with labelled samples.
+    public func evaluateInDetail(_ loader: DataLoader) throws -> (report: EvaluationReport, details: [TaskEvaluation]) {
         let columns = try columns(for: loader.dataset.tasks)
         let accumulators = model.tasks.map { MetricAccumulator(task: $0) }
         try model.score(loader, columns: columns, into: accumulators)
@@ -26,7 +32,8 @@ extension Trainer {
             losses[a.task.name] = a.meanLoss
             labelled[a.task.name] = a.sampleCount
         }
-        return EvaluationReport(losses: losses, metrics: accumulators.flatMap { $0.compute() }, labelled: labelled)
+        let report = EvaluationReport(losses: losses, metrics: accumulators.flatMap { $0.compute() }, labelled: labelled)
+        return (report, accumulators.filter { $0.sampleCount > 0 }.map { $0.details() })
     }
 }
 
