@@ -20,7 +20,7 @@ public final class HydraServer: Sendable {
     public let metrics: ServeMetrics
     public let batcher: InferenceBatcher
     /// What `GET /v1/model` answers.
-    let modelDescription: [String: any Sendable]
+    let modelDescription: Data
     private let decodeQueue = DispatchQueue(label: "hydraserve.decode", qos: .userInitiated, attributes: .concurrent)
 
     /// Routes and the methods each takes (anything else on a known path is 405).
@@ -40,12 +40,14 @@ public final class HydraServer: Sendable {
         if let checkpoint, let data = FileManager.default.contents(atPath: checkpoint) {
             hash = "xxh64:" + String(format: "%016llx", StableHash.bytes([UInt8](data)))
         }
-        modelDescription = HydraServer.describe(predictor.spec, checkpoint: checkpoint, hash: hash, configuration: configuration)
+        modelDescription = (try? JSONSerialization.data(
+            withJSONObject: HydraServer.describe(predictor.spec, checkpoint: checkpoint, hash: hash, configuration: configuration),
+            options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 
     static func describe(_ spec: ModelSpec, checkpoint: String?, hash: String?,
-                         configuration: ServeConfiguration) -> [String: any Sendable] {
-        let tasks: [[String: any Sendable]] = spec.tasks.map { task in
+                         configuration: ServeConfiguration) -> [String: Any] {
+        let tasks: [[String: Any]] = spec.tasks.map { task in
             let kind: String
             switch task.kind {
             case .regression: kind = "regression"
@@ -57,7 +59,7 @@ public final class HydraServer: Sendable {
                 ? (0..<(task.kind == .binary ? 2 : task.outputCount)).map { task.className($0) } : []
             return ["name": task.name, "kind": kind, "classes": classes]
         }
-        var object: [String: any Sendable] = [
+        var object: [String: Any] = [
             "tasks": tasks,
             "backbone": spec.backbone.summary,
             "batching": ["max_batch": configuration.maxBatch, "max_delay_ms": configuration.maxDelayMilliseconds],
@@ -93,7 +95,10 @@ public final class HydraServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
-        router.get("/v1/model") { [modelDescription] _, _ in HydraServer.json(modelDescription) }
+        router.get("/v1/model") { [modelDescription] _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: modelDescription)))
+        }
         router.post("/v1/predict") { [self] request, _ in try await predict(request) }
         return router
     }

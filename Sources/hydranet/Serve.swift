@@ -55,8 +55,9 @@ struct Serve: ParsableCommand {
         Task {
             do {
                 try await server.run { port in
-                    print("serving \(model) (\(predictor.spec.backbone.summary); tasks \(tasks)) at http://\(host):\(port)/")
-                    fflush(stdout)
+                    // Unbuffered: a supervisor reading a pipe or file sees the address at once.
+                    FileHandle.standardOutput.write(Data(
+                        "serving \(model) (\(predictor.spec.backbone.summary); tasks \(tasks)) at http://\(host):\(port)/\n".utf8))
                 }
             } catch {
                 failure.error = error
@@ -65,7 +66,7 @@ struct Serve: ParsableCommand {
         }
         done.wait()
         if let error = failure.error { throw error }
-        print("stopped")
+        FileHandle.standardOutput.write(Data("stopped\n".utf8))
     }
 }
 

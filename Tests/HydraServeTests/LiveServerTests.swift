@@ -148,7 +148,7 @@ struct LiveServerTests {
                 try Self.python(["Tests/Python/serve_page.py", "http://127.0.0.1:\(port)/", face, screenshot])
             }.value
             try #require(result.status == 0, "the page check failed: \(result.stderr)")
-            let shown = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+            let shown = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
             // The page shows every task: age as a value, gender and race as bars, the labels highlighted.
             #expect(Set(shown.keys) == ["age", "gender", "race"])
             var comparable = shown

@@ -57,7 +57,7 @@ struct ServeFixture: @unchecked Sendable {
 
     /// `predict`'s numbers for image bytes (the one inference path, as `hydranet predict --json`).
     func expected(_ bytes: [UInt8], name: String = "image") throws -> [String: Any] {
-        let outcome = predictor.predict(inputs: [(name: name, load: { bytes })], batchSize: 1)[0]
+        let outcome = predictor.predict(inputs: [(name: name, load: { @Sendable in bytes })], batchSize: 1)[0]
         try #require(outcome.predictions != nil, "\(outcome.error ?? "")")
         let object = PredictionFormat(tasks: predictor.model.tasks).jsonObject(outcome)
         return try #require(object["predictions"] as? [String: Any])

@@ -189,19 +189,25 @@ struct ServerTests {
         configuration.maxDelayMilliseconds = 250  // a generous window: the count below does not depend on timing
         try await withServer(configuration) { client, _ in
             let faces = Array(fixture.faces.prefix(32))
-            let concurrent = try await withThrowingTaskGroup(of: (Int, [String: Any]).self) { group in
+            let bodies = try await withThrowingTaskGroup(of: (Int, UInt, String).self) { group in
                 for (i, face) in faces.enumerated() {
                     group.addTask {
                         let r = try await client.execute(uri: "/v1/predict", method: .post, headers: [.contentType: "image/jpeg"],
                                                          body: ByteBuffer(bytes: face))
-                        #expect(r.status == .ok)
-                        let images = try #require(try jsonObject(r)["images"] as? [[String: Any]])
-                        return (i, try #require(images.first?["predictions"] as? [String: Any]))
+                        return (i, UInt(r.status.code), String(buffer: r.body))
                     }
                 }
-                var out = [[String: Any]](repeating: [:], count: faces.count)
-                for try await (i, p) in group { out[i] = p }
+                var out = [String](repeating: "", count: faces.count)
+                for try await (i, status, body) in group {
+                    #expect(status == 200, "\(body)")
+                    out[i] = body
+                }
                 return out
+            }
+            let concurrent = try bodies.map { body -> [String: Any] in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+                let images = try #require(object["images"] as? [[String: Any]])
+                return try #require(images.first?["predictions"] as? [String: Any])
             }
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             let forwards = try #require(metric(text, "hydranet_forward_passes_total"))

@@ -62,6 +62,12 @@ public final class Predictor: @unchecked Sendable {
         public var name: String
         public var predictions: [String: HydraNetModel.Prediction]?
         public var error: String?
+
+        public init(name: String, predictions: [String: HydraNetModel.Prediction]?, error: String? = nil) {
+            self.name = name
+            self.predictions = predictions
+            self.error = error
+        }
     }
 
     /// Scores named image byte buffers in batches of `batchSize`, decoding each batch on
