@@ -24,7 +24,7 @@ enum WebPage {
   .grid { display:flex; flex-wrap:wrap; gap:18px; margin-top:18px; }
   .card { background:#fff; border:1px solid var(--line); border-radius:14px; padding:16px; }
   #preview-card { flex: 0 1 240px; display:none; }
-  #preview { width:100%; border-radius:10px; display:block; image-rendering:auto; }
+  #preview { width:100%; max-height: 260px; object-fit: contain; border-radius:10px; display:block; }
   #results { flex: 1 1 300px; display:none; }
   .task { margin-bottom: 16px; }
   .task h2 { font-size: .8rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0 0 6px; }

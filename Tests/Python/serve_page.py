@@ -152,7 +152,11 @@ def main():
             raise RuntimeError("the page shows an error: " + ws.evaluate("document.getElementById('status').textContent"))
         wait_for(ws, "document.getElementById('preview').complete", "the preview")
         shown = json.loads(ws.evaluate(SHOWN))
-        png = base64.b64decode(ws.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"])
+        # The whole page (photo and every task's answer) in one phone-width picture.
+        height = int(ws.evaluate("document.documentElement.scrollHeight"))
+        ws.call("Emulation.setDeviceMetricsOverride", width=400, height=max(820, height), deviceScaleFactor=1, mobile=True)
+        time.sleep(0.2)
+        png = base64.b64decode(ws.call("Page.captureScreenshot", format="png")["data"])
         os.makedirs(os.path.dirname(os.path.abspath(screenshot)), exist_ok=True)
         with open(screenshot, "wb") as f:
             f.write(png)
