@@ -23,6 +23,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The server (HydraServe): Hummingbird 2, its lifecycle, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .target(
@@ -57,10 +64,25 @@ let package = Package(
         .target(name: "HydraData", dependencies: ["Torch", "CImageCodec"]),
         // --- end data layer ---
         .target(name: "HydraNet", dependencies: ["Torch", "TorchNN", "HydraData", .product(name: "Yams", package: "Yams")]),
+        // The HTTP server (`hydranet serve`): a separate target so library users of HydraNet
+        // don't pull in a web stack.
+        .target(
+            name: "HydraServe",
+            dependencies: [
+                "HydraNet", "HydraData", "Torch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "hydranet",
             dependencies: [
                 "HydraNet",
+                "HydraServe",
                 "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -79,6 +101,11 @@ let package = Package(
         // The command-line tool as a user runs it: `hydranet` subprocesses on small data.
         .testTarget(name: "HydraNetCLITests", dependencies: ["HydraNet", "HydraData", "Torch", "TestSupport",
                                                              "CLITestSupport"]),
+        // The server in process (HummingbirdTesting), over real HTTP, and its page in Chromium.
+        .testTarget(name: "HydraServeTests", dependencies: [
+            "HydraServe", "HydraNet", "HydraData", "Torch", "TestSupport", "CLITestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         // Data pipeline benchmark against torchvision's PIL pipeline (bench/data).
         .executableTarget(name: "hydranet-bench-data", dependencies: ["HydraData", "Torch"], path: "bench/data"),
         // Per-step cost of every weighting method relative to equal weighting (bench/mtl).

@@ -8,7 +8,8 @@ struct HydraNetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hydranet",
         abstract: "Multi-task deep learning in Swift on libtorch.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Finetune.self, Compare.self, Smoke.self, Info.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Finetune.self, Compare.self, Serve.self, Smoke.self,
+                      Info.self],
         defaultSubcommand: Train.self
     )
 

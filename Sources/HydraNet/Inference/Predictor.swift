@@ -35,10 +35,13 @@ public final class Predictor: @unchecked Sendable {
     }
 
     /// Decodes and resizes image bytes (JPEG or PNG) to the model's input: uint8 3×H×W.
-    /// `name` labels errors.
-    public func preprocess(_ bytes: [UInt8], name: String) throws -> Tensor {
+    /// `name` labels errors. `maxPixels` lowers the checkpoint's decoded-pixel limit (a
+    /// server's guard against huge images; checked from the header, before decoding).
+    public func preprocess(_ bytes: [UInt8], name: String, maxPixels: Int? = nil) throws -> Tensor {
         guard !bytes.isEmpty else { throw DataError.emptyFile(path: name) }
-        return input.transform.apply(pixels: [try input.transform.decodePixels(bytes, path: name)]).squeezed(0)
+        var transform = input.transform
+        if let maxPixels { transform.maxPixels = min(transform.maxPixels, max(1, maxPixels)) }
+        return transform.apply(pixels: [try transform.decodePixels(bytes, path: name)]).squeezed(0)
     }
 
     /// Reads, decodes and resizes an image file: uint8 3×H×W.
@@ -59,6 +62,12 @@ public final class Predictor: @unchecked Sendable {
         public var name: String
         public var predictions: [String: HydraNetModel.Prediction]?
         public var error: String?
+
+        public init(name: String, predictions: [String: HydraNetModel.Prediction]?, error: String? = nil) {
+            self.name = name
+            self.predictions = predictions
+            self.error = error
+        }
     }
 
     /// Scores named image byte buffers in batches of `batchSize`, decoding each batch on
