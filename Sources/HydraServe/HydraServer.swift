@@ -224,7 +224,15 @@ public final class HydraServer: Sendable {
     // MARK: - JSON
 
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var status = status
+        let data: Data
+        if let encoded = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            data = encoded
+        } else {
+            // E.g. a non-finite number from a broken model: an error, never a 200 with no answer.
+            status = .internalServerError
+            data = Data(#"{"error":"the answer cannot be written as JSON (a prediction is not a finite number)"}"#.utf8)
+        }
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -2,6 +2,12 @@ import ArgumentParser
 import Foundation
 import HydraNet
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `hydranet compare`: which weighting method is best on this data, and is one multi-task
 /// model better than one model per task? Trains every method for every seed (and with
 /// `--single-task` one model per task), each in its own run folder, then prints the table
@@ -43,7 +49,23 @@ struct Compare: ParsableCommand {
         }
         let device = base.device
         print(engineSummary(device: device))
-        let result = try comparison.run()
+        let interrupts = InterruptHandler { [stop = comparison.stopRequest] count in
+            if count == 1 {
+                printError("\ninterrupted: finishing the current step and saving the run's state (Ctrl-C again to quit at once)")
+                stop.request()
+            } else {
+                _exit(130)
+            }
+        }
+        defer { interrupts.cancel() }
+        let result: HydraNet.ComparisonResult
+        do {
+            result = try comparison.run()
+        } catch let stop as TrainingInterrupted {
+            printError("comparison stopped" + (stop.statePath.map { "; the interrupted run's state is saved in \($0)" } ?? "")
+                + ". Run the same command again to continue (finished runs are reused).")
+            throw ExitCode(130)
+        }
         print("")
         print(result.table)
         print("")

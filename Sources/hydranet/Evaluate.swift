@@ -25,8 +25,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Rows to score: all, train, validation or test (the deterministic split training uses).")
     var split = "all"
 
-    @Option(help: "Refuse the model unless it takes N×N images.")
-    var imageSize: Int?
+    @OptionGroup var expected: ModelCheckOptions
 
     @Option(help: "Batch size.")
     var batchSize = 256
@@ -49,7 +48,7 @@ struct Evaluate: ParsableCommand {
         let json = self.json
         let log: (String) -> Void = { line in if json { printError(line) } else { print(line) } }
         let predictor = try Predictor(checkpoint: model, device: device)
-        try predictor.spec.check(path: model, imageSize: imageSize)
+        try expected.check(predictor.spec, path: model)
         log("model: \(model) (\(predictor.spec.backbone.summary), input \(predictor.spec.inputSummary), tasks "
             + predictor.model.tasks.map(\.name).joined(separator: ", ") + ")")
         let files = try data.source(modelTasks: predictor.model.tasks).files(seed: seed, cacheDirectory: DecodedCache.defaultDirectory, log: log)

@@ -31,8 +31,7 @@ struct Finetune: ParsableCommand {
                 valueName: "name:kind[:classes]"))
     var addTasks: [String] = []
 
-    @Option(help: "Refuse the model unless it takes N×N images.")
-    var imageSize: Int?
+    @OptionGroup var expected: ModelCheckOptions
 
     @Option(help: "Hidden sizes of added heads, comma-separated (empty for a linear head).")
     var headHidden = "256"
@@ -42,7 +41,7 @@ struct Finetune: ParsableCommand {
     func run() throws {
         let device = try engine.apply()
         let spec = try Checkpoint.spec(at: model)
-        try spec.check(path: model, imageSize: imageSize)
+        try expected.check(spec, path: model)
         var c = RunConfiguration()
         let added = try addTasks.map { declaration in
             do {

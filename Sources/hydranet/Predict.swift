@@ -27,8 +27,7 @@ struct Predict: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batchSize = 64
 
-    @Option(help: "Refuse the model unless it takes N×N images.")
-    var imageSize: Int?
+    @OptionGroup var expected: ModelCheckOptions
 
     @Option(help: "Device: cpu, cuda, cuda:N or auto.")
     var device = "cpu"
@@ -47,7 +46,7 @@ struct Predict: ParsableCommand {
         let engine = try EngineOptions.parse(["--device", device] + (threads.map { ["--threads", String($0)] } ?? []))
         let device = try engine.apply()
         let predictor = try Predictor(checkpoint: model, device: device)
-        try predictor.spec.check(path: model, imageSize: imageSize)
+        try expected.check(predictor.spec, path: model)
         var inputs: [(name: String, load: @Sendable () throws -> [UInt8])] = []
         for path in paths {
             if path == "-" {

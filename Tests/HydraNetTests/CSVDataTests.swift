@@ -111,6 +111,29 @@ struct CSVDataTests {
             "--weighting=upgrad", "--small-stem", "--weight-decay=-1e-4", "--output=true",
         ])
         #expect(try ConfigFile.arguments(yaml: "# nothing\n", source: "empty.yaml") == [])
+        // YAML 1.1's other booleans are words: `tensorboard: off` is the value "off".
+        #expect(try ConfigFile.arguments(yaml: "tensorboard: off\nsmall-stem: TRUE\nquiet: false\n", source: "run.yaml") == [
+            "--tensorboard=off", "--small-stem",
+        ])
+    }
+
+    @Test("a task declared with another kind than the model's, and duplicate class names, are refused")
+    func modelTaskChecks() throws {
+        let scratch = try ScratchFolder("csv-model-tasks")
+        defer { scratch.cleanUp() }
+        let path = try writeTinyCSV(in: scratch.url.path)
+        let age = HydraTask(name: "age", kind: .regression)
+        #expect(throws: HydraError.self) {
+            _ = try RunConfiguration.DataSource.parse(data: path, tasks: ["age:multiclass"], modelTasks: [age])
+        }
+        guard case let .csv(_, columns, _)? = try? RunConfiguration.DataSource.parse(data: path, modelTasks: [age]) else {
+            Issue.record("the model's task was not read from the CSV")
+            return
+        }
+        #expect(columns.map(\.name) == ["age"])
+        #expect(throws: HydraError.self) {
+            try HydraTask(name: "g", kind: .binary, classNames: ["yes", "yes"]).validate()
+        }
     }
 
     @Test("bad config files: unknown keys, not a mapping, nesting, bad YAML, unreadable files", arguments: [

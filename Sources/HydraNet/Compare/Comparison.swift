@@ -12,8 +12,11 @@ public final class Comparison {
     public let plan: ComparisonPlan
     /// Progress lines (each run's lines prefixed with its label).
     public var log: (String) -> Void
+    /// Set from any thread (e.g. on Ctrl-C): the run under way stops after its current step
+    /// and saves its state (``TrainingInterrupted``); between runs, the next is not started.
+    public let stopRequest = StopRequest()
 
-    public init(_ plan: ComparisonPlan, log: @escaping (String) -> Void = { print($0) }) throws {
+    public init(_ plan: ComparisonPlan, log: @escaping (String) -> Void = writeLine) throws {
         try plan.validate()
         self.plan = plan
         self.log = log
@@ -36,6 +39,9 @@ public final class Comparison {
         log("compare: \(runs.count) runs (\(plan.methods.count) methods × \(plan.seeds) seeds"
             + (plan.singleTask ? " + \(tasks.count) single-task baselines × \(plan.seeds) seeds" : "") + ") in \(plan.output)")
         for (i, run) in runs.enumerated() {
+            if stopRequest.isRequested {
+                throw TrainingInterrupted(epoch: 0, stepsDone: 0, stepsPerEpoch: 0, globalStep: 0, statePath: nil)
+            }
             let status = try execute(run, index: i + 1, of: runs.count)
             log("[\(i + 1)/\(runs.count)] \(run.label): \(status.rawValue) (\(run.folder))")
         }
@@ -63,6 +69,7 @@ public final class Comparison {
         log("[\(index)/\(total)] \(run.label): \(status == .resumed ? "resuming from its saved state" : "training")")
         let prefix = "[\(run.label)] "
         let experiment = try ExperimentRun(c, log: { [log] in log(prefix + $0) })
+        experiment.stopRequest = stopRequest
         try experiment.run()
         return status
     }

@@ -61,7 +61,9 @@ public enum ConfigFile {
             switch value {
             case let .scalar(scalar):
                 if isTag(value, Tag.Name.null) { continue }
-                if isTag(value, Tag.Name.bool) {
+                // Only `true`/`false` are booleans (YAML 1.2): `off`, `no`, `on`, `yes` are the
+                // words they are, e.g. `tensorboard: off`.
+                if isTag(value, Tag.Name.bool), ["true", "false"].contains(scalar.string.lowercased()) {
                     if value.bool == true { tokens.append("--\(name)") }
                     continue
                 }

@@ -28,11 +28,11 @@ public final class ExperimentRun {
     public var summaryLog: ((String) -> Void)?
     /// Set (from any thread, e.g. a signal handler) to stop after the current step: the run
     /// saves the full training state and throws ``TrainingInterrupted`` (with its path).
-    public let stopRequest = StopRequest()
+    public var stopRequest = StopRequest()
     /// The TensorBoard event file of the last ``run()`` (nil when off or not started).
     public private(set) var tensorboardFile: String?
 
-    public init(_ configuration: RunConfiguration, log: @escaping (String) -> Void = { print($0) }) throws {
+    public init(_ configuration: RunConfiguration, log: @escaping (String) -> Void = writeLine) throws {
         try configuration.validate()
         self.configuration = configuration
         self.log = log
@@ -261,6 +261,14 @@ public final class ExperimentRun {
             for name in ["state.safetensors", "best.safetensors", "last.safetensors", "report.json", "test-metrics.json",
                          "report.html", "test-evaluation.json"] {
                 if fm.fileExists(atPath: output(name)) { try fm.removeItem(atPath: output(name)) }
+            }
+            // The event files of an earlier run in the run folder's own TensorBoard folder
+            // (a folder given with --tensorboard is the user's, and left alone).
+            let events = output("tensorboard")
+            if c.tensorboardDirectory == nil, let names = try? fm.contentsOfDirectory(atPath: events) {
+                for name in names where name.hasPrefix("events.out.tfevents.") {
+                    try fm.removeItem(atPath: (events as NSString).appendingPathComponent(name))
+                }
             }
             metricsLog = try MetricsLog.create(at: output("metrics.jsonl"))
         }

@@ -184,9 +184,12 @@ extension RunConfiguration.DataSource {
             throw HydraError.invalidConfiguration("\(error)")
         }
         for (i, column) in columns.enumerated() {
-            if let task = modelTasks.first(where: { $0.name == column.name }), column.kind.classNames == nil {
-                columns[i] = task.csvColumn
+            guard let task = modelTasks.first(where: { $0.name == column.name }) else { continue }
+            guard column.kind.kindName == task.csvColumn.kind.kindName else {
+                throw HydraError.invalidConfiguration("--task \(column.declaration): the model's task '\(task.name)' is "
+                    + task.kindName)
             }
+            if column.kind.classNames == nil { columns[i] = task.csvColumn }
         }
         columns += implied.map(\.csvColumn)
         var seen = Set<String>()
@@ -203,6 +206,16 @@ extension RunConfiguration.DataSource {
 }
 
 extension CSVManifest.Column.Kind {
+    /// The kind's name as a task declaration writes it.
+    var kindName: String {
+        switch self {
+        case .regression: "regression"
+        case .binary: "binary"
+        case .classification: "multiclass"
+        case .multilabel: "multilabel"
+        }
+    }
+
     /// The class (or label) names the column declares, nil when they are read from the data.
     var classNames: [String]? {
         switch self {

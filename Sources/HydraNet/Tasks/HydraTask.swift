@@ -111,6 +111,9 @@ public struct HydraTask: Sendable, Hashable, CustomStringConvertible {
             }
         default: break
         }
+        guard Set(classNames).count == classNames.count else {
+            throw HydraError.invalidConfiguration("task '\(name)': class names must be distinct, got \(classNames)")
+        }
         if case let .huber(delta) = loss, delta <= 0 {
             throw HydraError.invalidConfiguration("task '\(name)': Huber delta must be positive")
         }
