@@ -108,6 +108,18 @@ public final class ProgressBar: @unchecked Sendable {
         if showsRate { line += String(format: "  %.0f/s", rate) }
         line += String(format: "  ETA %.0fs ", eta)
         if !detail.isEmpty { line += " " + detail }
+        // One physical line: a wrapped line could not be redrawn in place.
+        let prefix = "\r\u{1B}[2K"
+        let visible = line.dropFirst(prefix.count)
+        let columns = ProgressBar.terminalColumns()
+        if visible.count >= columns { line = prefix + String(visible.prefix(columns - 1)) }
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// The width of the terminal on standard error (80 when it cannot be read).
+    static func terminalColumns() -> Int {
+        var size = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 else { return 80 }
+        return Int(size.ws_col)
     }
 }

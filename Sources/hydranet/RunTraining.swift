@@ -64,7 +64,7 @@ final class InterruptHandler: @unchecked Sendable {
     init(_ handler: @escaping @Sendable (Int) -> Void) {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "hydranet.sigint"))
-        source.setEventHandler { [unowned self] in
+        source.setEventHandler { [self] in
             lock.lock()
             count += Int(source.data)
             let n = count

@@ -98,6 +98,12 @@ public struct ComparisonPlan: Sendable {
         c.outputDirectory = ""
         c.cacheDirectory = ""
         c.resumeFrom = nil
+        // How a run is shown or logged does not change its results.
+        let display = RunConfiguration()
+        c.progress = display.progress
+        c.logEvery = display.logEvery
+        c.tensorboardDirectory = display.tensorboardDirectory
+        c.writesTensorBoard = display.writesTensorBoard
         return String(describing: c)
     }
 }

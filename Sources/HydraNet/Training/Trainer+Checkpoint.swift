@@ -35,6 +35,7 @@ extension Trainer {
                         ("progress.weight_sums", Tensor(progress.weightSums)),
                         ("progress.weight_counts", Tensor(progress.weightCounts.map(Int64.init)))]
             metadata["hydranet.epoch_steps_done"] = String(progress.stepsDone)
+            metadata["hydranet.epoch_steps_total"] = String(progress.stepsPerEpoch)
             metadata["hydranet.epoch_skipped_steps"] = String(progress.skipped)
         }
         if let bestDeltaM { metadata["hydranet.best_delta_m"] = String(bestDeltaM) }
@@ -70,6 +71,7 @@ extension Trainer {
         var progress = EpochProgress(taskCount: model.tasks.count)
         if archive.metadata["hydranet.epoch_steps_done"] != nil {
             progress.stepsDone = try int("hydranet.epoch_steps_done")
+            progress.stepsPerEpoch = try int("hydranet.epoch_steps_total")
             progress.skipped = try int("hydranet.epoch_skipped_steps")
             func values(_ name: String, _ dtype: DType) throws -> Tensor {
                 guard let t = archive.tensors[name], t.dtype == dtype, t.shape == [model.tasks.count] else {

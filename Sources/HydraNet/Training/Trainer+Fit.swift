@@ -37,9 +37,15 @@ extension Trainer {
         model.enterTrainingMode()
         let taskCount = model.tasks.count
         let total = loader.batchCount
+        if epochProgress.stepsDone > 0, epochProgress.stepsPerEpoch != total {
+            throw HydraError.invalidConfiguration("the training state was stopped after step \(epochProgress.stepsDone) of "
+                + "\(epochProgress.stepsPerEpoch) in epoch \(epoch + 1); this run's epochs have \(total) steps (other data "
+                + "or batch size): resume with the settings it was started with")
+        }
         if epochProgress.lossSums.count != taskCount || epochProgress.stepsDone > total {
             epochProgress = EpochProgress(taskCount: taskCount)
         }
+        epochProgress.stepsPerEpoch = total
         for (i, batch) in zip(epochProgress.stepsDone..., loader.epoch(epoch, startingAt: epochProgress.stepsDone)) {
             if stopRequest?.isRequested == true {
                 throw TrainingInterrupted(epoch: epoch + 1, stepsDone: i, stepsPerEpoch: total, globalStep: globalStep)

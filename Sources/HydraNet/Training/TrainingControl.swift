@@ -106,6 +106,9 @@ public struct EpochProgress: Sendable, Equatable {
     public var stepsDone = 0
     /// Steps skipped for a non-finite loss or gradient.
     public var skipped = 0
+    /// The epoch's number of steps (0 until training starts it): a state stopped inside an
+    /// epoch resumes only into an epoch of as many steps (the same data and batch size).
+    public var stepsPerEpoch = 0
     /// Per task: sum of (loss × labelled samples), labelled samples, sum of weights, steps with a weight.
     public var lossSums: [Double]
     public var lossCounts: [Int]
