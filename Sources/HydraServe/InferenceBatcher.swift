@@ -12,6 +12,8 @@ public final class InferenceBatcher: @unchecked Sendable {
     private struct Job {
         let image: Tensor
         let continuation: CheckedContinuation<Answer, Error>
+        /// When the job was queued: a batch waits at most `maxDelay` past its oldest job's.
+        let queued = Date()
     }
 
     public enum BatcherError: Error, CustomStringConvertible {
@@ -88,7 +90,7 @@ public final class InferenceBatcher: @unchecked Sendable {
             while queue.isEmpty && !stopping { condition.wait() }
             if queue.isEmpty && stopping { break }
             if queue.count < maxBatch && maxDelay > 0 && !stopping {
-                let deadline = Date(timeIntervalSinceNow: maxDelay)
+                let deadline = queue[0].queued.addingTimeInterval(maxDelay)
                 while queue.count < maxBatch && !stopping {
                     if !condition.wait(until: deadline) { break }
                 }

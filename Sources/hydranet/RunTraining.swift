@@ -32,6 +32,11 @@ func runTraining(_ c: RunConfiguration, quiet: Bool, device: Device) throws {
     defer { interrupts.cancel() }
     do {
         try run.run()
+        if run.stopRequest.isRequested {
+            // Ctrl-C came after the last training step (during the final evaluation or saves):
+            // the run was finished, not stopped.
+            printError("the interrupt came after the last training step: the run finished and wrote all its files")
+        }
     } catch let stop as TrainingInterrupted {
         printError("stopped in epoch \(stop.epoch) after step \(stop.stepsDone)/\(stop.stepsPerEpoch); "
             + "the training state is saved in \(stop.statePath ?? "?"). Continue with:")
