@@ -170,6 +170,18 @@ struct TrainingWatchTests {
         #expect(state.metadata["hydranet.epoch"] == "1" && state.metadata["hydranet.epoch_steps_done"] == "3",
                 "\(state.metadata)")
 
+        // Resumed with another batch size, the saved position would point into other batches: refused.
+        var mismatched = c
+        mismatched.resumeFrom = files.path("state.safetensors")
+        mismatched.batchSize = 16
+        do {
+            try ExperimentRun(mismatched, log: { _ in }).run()
+            Issue.record("a mid-epoch state was resumed into epochs of another length")
+        } catch let error as HydraError {
+            #expect(error.description.contains("stopped after step 3 of") && error.description.contains("other data or batch size"),
+                    "\(error)")
+        }
+
         var resumed = c
         resumed.resumeFrom = files.path("state.safetensors")
         try ExperimentRun(resumed, log: { _ in }).run()
