@@ -25,7 +25,8 @@ class WebSocket:
         assert url.startswith("ws://")
         hostport, path = url[5:].split("/", 1)
         host, port = hostport.rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        # Generous hang guards: on a loaded 2-core CI machine Chromium can take a while.
+        self.sock = socket.create_connection((host, int(port)), timeout=180)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
@@ -92,7 +93,7 @@ class WebSocket:
         return result["result"].get("value")
 
 
-def wait_for(ws, expression, what, seconds=30):
+def wait_for(ws, expression, what, seconds=180):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if ws.evaluate(expression):
@@ -129,13 +130,13 @@ def main():
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180
         while not (os.path.exists(port_file) and open(port_file).read().strip()):
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("chromium did not start its DevTools endpoint")
             time.sleep(0.1)
         port = int(open(port_file).read().split()[0])
-        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=120))
         page = next(t for t in targets if t["type"] == "page")
         ws = WebSocket(page["webSocketDebuggerUrl"])
         ws.call("Page.enable")
