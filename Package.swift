@@ -111,6 +111,8 @@ let package = Package(
         // Per-step cost of every weighting method relative to equal weighting (bench/mtl).
         .executableTarget(name: "hydranet-bench-mtl", dependencies: ["HydraNet"], path: "bench/mtl",
                           exclude: ["pytorch_step.py"]),
+        // Eval throughput and batch-1 latency, fused vs unfused inference (bench/fused).
+        .executableTarget(name: "hydranet-bench-fused", dependencies: ["HydraNet"], path: "bench/fused"),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -36,4 +36,10 @@ int ct_autograd_grad(const ct_tensor *outs, int n_out, const ct_tensor *ins, int
 ct_tensor ct_detach(ct_tensor t) { CT_TENSOR(T(t).detach()) }
 int ct_is_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int e) { c10::GradMode::set_enabled(e != 0); }
+ct_inference_guard ct_inference_mode_enter(int enabled) {
+  return reinterpret_cast<ct_inference_guard>(new c10::InferenceMode(enabled != 0));
+}
+void ct_inference_mode_exit(ct_inference_guard g) { delete reinterpret_cast<c10::InferenceMode *>(g); }
+int ct_is_inference_mode_enabled(void) { return c10::InferenceMode::is_enabled() ? 1 : 0; }
+int ct_is_inference(ct_tensor t) { return T(t).is_inference() ? 1 : 0; }
 }

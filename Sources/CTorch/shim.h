@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 #include <atomic>
 #include <string>
 #include <vector>

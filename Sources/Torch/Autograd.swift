@@ -41,6 +41,11 @@ extension Tensor {
         try tryCheck("backward", ct_backward(handle, gradient?.handle, retainGraph ? 1 : 0, createGraph ? 1 : 0))
     }
 
+    /// Whether this is an inference tensor (`Tensor.is_inference`): one created under
+    /// ``withInferenceMode(_:)``. Such a tensor can never join an autograd graph, nor be
+    /// modified in place outside inference mode; use it only for reading results.
+    public var isInference: Bool { ct_is_inference(handle) != 0 }
+
     /// The same values cut from the graph (`Tensor.detach`); shares storage.
     public func detached() -> Tensor { checked("detached", ct_detach(handle)) }
 }
@@ -80,6 +85,9 @@ public enum Autograd {
         return results.map { $0.map { Tensor(owning: $0) } }
     }
 
+    /// Whether inference mode is on on this thread (``withInferenceMode(_:)``).
+    public static var isInferenceModeEnabled: Bool { ct_is_inference_mode_enabled() != 0 }
+
     /// Whether operations are currently recorded on this thread.
     public static var isGradEnabled: Bool { ct_is_grad_enabled() != 0 }
 }
@@ -96,5 +104,19 @@ public func withGradEnabled<R>(_ enabled: Bool, _ body: () throws -> R) rethrows
     let previous = ct_is_grad_enabled()
     ct_set_grad_enabled(enabled ? 1 : 0)
     defer { ct_set_grad_enabled(previous) }
+    return try body()
+}
+
+/// Runs `body` in inference mode on this thread (`torch.inference_mode()`, a
+/// `c10::InferenceMode` guard): like ``withNoGrad(_:)`` but also skipping view and version
+/// tracking, so inference is a little cheaper. Tensors created inside are *inference
+/// tensors* (``Tensor/isInference``): they can never be used in an operation that records
+/// gradients, nor modified in place after the body returns. Use it where results are only
+/// read (predictions, metrics), never for a training model's forward or its buffers' updates.
+/// The mode is per thread and restored when `body` returns or throws: keep the body
+/// synchronous. `enabled: false` turns it off inside an enclosing inference-mode body.
+public func withInferenceMode<R>(_ enabled: Bool = true, _ body: () throws -> R) rethrows -> R {
+    let guardHandle = ct_inference_mode_enter(enabled ? 1 : 0)
+    defer { ct_inference_mode_exit(guardHandle) }
     return try body()
 }

@@ -16,6 +16,10 @@ public class BatchNorm: Module {
     public let momentum: Double?
     /// Input ranks this variant accepts (2/3 for 1d, 4 for 2d).
     let ranks: Set<Int>
+    /// Whether this layer's eval-mode affine map was folded into the preceding convolution
+    /// (``BatchNormFolding``): its forward then returns its input unchanged, and it refuses
+    /// to run in training mode. Its tensors are kept but no longer used.
+    public internal(set) var isFolded = false
 
     init(numFeatures: Int, eps: Double, momentum: Double?, affine: Bool, trackRunningStats: Bool,
          ranks: Set<Int>, device: Device) {
@@ -32,6 +36,10 @@ public class BatchNorm: Module {
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
+        if isFolded {
+            precondition(!isTraining, "\(typeName) was folded into its convolution for inference: it cannot train")
+            return input
+        }
         precondition(ranks.contains(input.rank), "\(typeName): expected a \(ranks.sorted())-D input, got \(input.shape)")
         var factor = momentum ?? 0
         if isTraining, let count = numBatchesTracked {

@@ -282,6 +282,14 @@ int ct_autograd_grad(const ct_tensor *outs, int n_out, const ct_tensor *ins, int
 ct_tensor ct_detach(ct_tensor t);
 int ct_is_grad_enabled(void);
 void ct_set_grad_enabled(int enabled);
+/* Inference mode (c10::InferenceMode): enter returns a guard that exit destroys; guards are
+   per thread and must be exited in reverse order of entering, on the entering thread. */
+typedef struct ct_inference_guard_s *ct_inference_guard;
+ct_inference_guard ct_inference_mode_enter(int enabled);
+void ct_inference_mode_exit(ct_inference_guard guard);
+int ct_is_inference_mode_enabled(void);
+/* Whether a tensor is an inference tensor (created under inference mode). */
+int ct_is_inference(ct_tensor t);
 
 #ifdef __cplusplus
 }

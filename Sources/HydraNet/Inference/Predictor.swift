@@ -6,31 +6,60 @@ import Torch
 /// the server): a model rebuilt from its checkpoint, and the checkpoint's own preprocessing
 /// (decode, resize, normalize), so a file gives the same numbers wherever it is scored.
 public final class Predictor: @unchecked Sendable {
-    /// The model in eval mode on ``device``.
+    /// The model in eval mode on ``device``: with ``isFused``, an inference-only copy with
+    /// its BatchNorms folded into its convolutions (``HydraNetModel/fusedCopy(spec:device:)``).
     public let model: HydraNetModel
     /// The checkpoint's description.
     public let spec: ModelSpec
     /// The preprocessing (from the checkpoint).
     public let input: ModelSpec.InputSpec
     public let device: Device
+    /// Whether ``model`` has its BatchNorms folded into its convolutions.
+    public let isFused: Bool
 
     /// Loads `checkpoint` (``Checkpoint/loadModel(_:device:)``). A checkpoint without a
     /// recorded input is refused: its images could not be preprocessed as in training.
-    public convenience init(checkpoint path: String, device: Device = .cpu) throws {
+    /// With `fused` (the default), the loaded model, which the predictor owns, has its
+    /// BatchNorms folded in place.
+    public convenience init(checkpoint path: String, device: Device = .cpu, fused: Bool = true) throws {
         let (model, spec) = try Checkpoint.loadModel(path, device: device)
-        try self.init(model: model, spec: spec, device: device, path: path)
+        try Predictor.validate(spec, path: path)
+        if fused {
+            BatchNormFolding.foldInPlace(model)
+            model.freeze()
+        }
+        self.init(model: model, spec: spec, device: device, isFused: fused)
     }
 
-    /// A predictor for a model already in memory, described by `spec`.
-    public init(model: HydraNetModel, spec: ModelSpec, device: Device = .cpu, path: String = "the model") throws {
-        guard let input = spec.input else {
+    /// A predictor for a model already in memory, described by `spec`. With `fused` (the
+    /// default), the predictor scores with a fused copy (``HydraNetModel/fusedCopy(spec:device:)``)
+    /// and `model` is left as it is; a model `spec` cannot rebuild (a custom backbone) is used
+    /// unfused (``isFused`` says which). Without `fused`, `model` is used and put in eval mode.
+    public convenience init(model: HydraNetModel, spec: ModelSpec, device: Device = .cpu, path: String = "the model",
+                            fused: Bool = true) throws {
+        try Predictor.validate(spec, path: path)
+        if fused, let copy = try? model.fusedCopy(spec: spec, device: device) {
+            self.init(model: copy, spec: spec, device: device, isFused: true)
+        } else {
+            model.eval()
+            self.init(model: model, spec: spec, device: device, isFused: false)
+        }
+    }
+
+    /// Checks that `spec` records the input preprocessing.
+    private static func validate(_ spec: ModelSpec, path: String) throws {
+        guard spec.input != nil else {
             throw HydraError.checkpoint("\(path) does not record its input preprocessing (size, normalization): "
                 + "it cannot score image files")
         }
+    }
+
+    private init(model: HydraNetModel, spec: ModelSpec, device: Device, isFused: Bool) {
         self.model = model
         self.spec = spec
-        self.input = input
+        self.input = spec.input!
         self.device = device
+        self.isFused = isFused
         model.eval()
     }
 
@@ -51,9 +80,12 @@ public final class Predictor: @unchecked Sendable {
 
     /// Predictions for preprocessed uint8 N×3×H×W images (or 3×H×W for one), in user units.
     public func predict(images: Tensor) -> [[String: HydraNetModel.Prediction]] {
-        let batch = images.rank == 3 ? images.unsqueezed(0) : images
-        let x = input.normalization.apply(batch.to(device: device))
-        return model.predict(x)
+        // Inference mode: the tensors made here never leave (the predictions are Swift values).
+        withInferenceMode {
+            let batch = images.rank == 3 ? images.unsqueezed(0) : images
+            let x = input.normalization.apply(batch.to(device: device))
+            return model.predict(x)
+        }
     }
 
     /// One input's outcome: its predictions, or why it could not be scored.

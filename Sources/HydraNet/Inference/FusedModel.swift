@@ -1,0 +1,25 @@
+import Torch
+import TorchNN
+
+extension HydraNetModel {
+    /// A new inference-only copy of this model with every BatchNorm folded into the
+    /// convolution before it (``BatchNormFolding``): the same outputs in eval mode (up to
+    /// rounding), one pass over the activations fewer per folded layer. This model is not
+    /// changed (neither its tensors nor its mode); the copy shares no storage with it, is in
+    /// eval mode on `device`, has its parameters frozen, and refuses to train.
+    ///
+    /// The copy is rebuilt from `spec` (which must describe this model), so a custom backbone
+    /// cannot be copied: that throws ``HydraError/checkpoint(_:)``.
+    public func fusedCopy(spec: ModelSpec, device: Device = .cpu) throws -> HydraNetModel {
+        // A throwaway generator for the initial weights, which the state dict overwrites: the
+        // global generator is left untouched.
+        let copy = try spec.makeModel(generator: Generator(seed: 0))
+        for task in tasks { copy.updateTask(task) }
+        copy.to(device: device)
+        try withNoGrad { try copy.loadStateDict(stateDict(), strict: true) }
+        copy.eval()
+        BatchNormFolding.foldInPlace(copy)
+        copy.freeze()
+        return copy
+    }
+}
