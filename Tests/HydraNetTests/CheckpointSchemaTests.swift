@@ -110,6 +110,10 @@ struct CheckpointSchemaTests {
               ("malformed", ["hydranet.model": "{\"format\":\"hydranet-model\"}"], "format_version"),
               ("future", ["hydranet.model": "{\"format\":\"hydranet-model\",\"format_version\":9,\"backbone\":{\"kind\":\"convnet\","
                   + "\"channels\":[8],\"feature_count\":8},\"tasks\":[{\"name\":\"a\",\"kind\":\"regression\"}]}"], "version 9"),
+              // 1 M × 1 M head layers (8 TB) for a file of two values: refused before allocating.
+              ("huge layers", ["hydranet.model": "{\"format\":\"hydranet-model\",\"format_version\":1,\"backbone\":{\"kind\":"
+                  + "\"convnet\",\"channels\":[8],\"feature_count\":8},\"heads\":{\"a\":{\"hidden\":[1048576,1048576],"
+                  + "\"dropout\":0}},\"tasks\":[{\"name\":\"a\",\"kind\":\"regression\"}]}"], "does not fit the weights"),
           ])
     func refused(_ name: String, _ metadata: [String: String], _ expected: String) throws {
         let scratch = try ScratchFolder("schema-bad")

@@ -162,6 +162,29 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         }
     }
 
+    /// The parameters the heads and a ConvNet backbone of this description hold (a ResNet's
+    /// are fixed by its depth and not counted), as a Double so that no size overflows.
+    /// Checked against a file's tensors before anything is allocated.
+    public var sizedParameterCount: Double {
+        var total = 0.0
+        if case let .convnet(channels) = backbone {
+            var width = 3.0
+            for c in channels.map(Double.init) {
+                total += width * c * 9 + 2 * c
+                width = c
+            }
+        }
+        for task in tasks {
+            guard let layout = heads[task.name] else { continue }
+            var width = Double(featureCount)
+            for h in layout.hidden.map(Double.init) + [Double(task.outputCount)] {
+                total += width * h + h
+                width = h
+            }
+        }
+        return total
+    }
+
     /// The input size as `H×W`, or "unknown".
     public var inputSummary: String {
         input.map { "\($0.transform.height)×\($0.transform.width)" } ?? "unknown"

@@ -75,6 +75,13 @@ public enum Checkpoint {
             throw HydraError.checkpoint("cannot read \(path): \(error)")
         }
         let spec = try spec(in: archive, path: path)
+        // A description naming layers far larger than the file's tensors would allocate them
+        // before strict loading could refuse the file: compare the sizes first.
+        let stored = archive.names.reduce(0.0) { $0 + Double(archive.tensors[$1]!.count) }
+        guard spec.sizedParameterCount <= stored else {
+            throw HydraError.checkpoint("\(path): the model description names \(Int(min(spec.sizedParameterCount, 1e18))) head/ConvNet "
+                + "parameters but the file holds \(Int(stored)) values: the description does not fit the weights")
+        }
         let model = try naming(path) { try spec.makeModel() }
         try naming(path) { try model.loadStateDict(StateDict(archive.names.map { ($0, archive.tensors[$0]!) }), strict: true) }
         model.to(device: device)
