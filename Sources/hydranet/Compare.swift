@@ -49,14 +49,7 @@ struct Compare: ParsableCommand {
         }
         let device = base.device
         print(engineSummary(device: device))
-        let interrupts = InterruptHandler { [stop = comparison.stopRequest] count in
-            if count == 1 {
-                printError("\ninterrupted: finishing the current step and saving the run's state (Ctrl-C again to quit at once)")
-                stop.request()
-            } else {
-                _exit(130)
-            }
-        }
+        let interrupts = InterruptHandler.stopping(comparison.stopRequest)
         defer { interrupts.cancel() }
         let result: HydraNet.ComparisonResult
         do {

@@ -9,6 +9,8 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict every task for images: files, folders (searched recursively) or '-' for image bytes on stdin.")
 
+    @OptionGroup var engine: EngineOptions
+
     @Option(help: "The model: a checkpoint (best.safetensors of a run).")
     var model: String
 
@@ -29,11 +31,6 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var expected: ModelCheckOptions
 
-    @Option(help: "Device: cpu, cuda, cuda:N or auto.")
-    var device = "cpu"
-
-    @Option(help: "Intra-op threads (default: libtorch's choice).")
-    var threads: Int?
 
     func validate() throws {
         guard !(json && csv) else { throw ValidationError("choose one of --json and --csv") }
@@ -43,7 +40,6 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let engine = try EngineOptions.parse(["--device", device] + (threads.map { ["--threads", String($0)] } ?? []))
         let device = try engine.apply()
         let predictor = try Predictor(checkpoint: model, device: device)
         try expected.check(predictor.spec, path: model)

@@ -21,14 +21,7 @@ func runTraining(_ c: RunConfiguration, quiet: Bool, device: Device) throws {
     if !quiet { out(engineSummary(device: device)) }
     let run = try ExperimentRun(c, log: quiet ? { _ in } : out)
     run.summaryLog = out
-    let interrupts = InterruptHandler { [stop = run.stopRequest] count in
-        if count == 1 {
-            printError("\ninterrupted: finishing the current step and saving the training state (Ctrl-C again to quit at once)")
-            stop.request()
-        } else {
-            _exit(130)
-        }
-    }
+    let interrupts = InterruptHandler.stopping(run.stopRequest)
     defer { interrupts.cancel() }
     do {
         try run.run()
@@ -77,6 +70,19 @@ final class InterruptHandler: @unchecked Sendable {
             handler(n)
         }
         source.resume()
+    }
+
+    /// The handler training commands install: the first SIGINT asks `stop` to stop after the
+    /// current step (saving the state), a second one exits with 130 at once.
+    static func stopping(_ stop: StopRequest) -> InterruptHandler {
+        InterruptHandler { count in
+            if count == 1 {
+                printError("\ninterrupted: finishing the current step and saving the training state (Ctrl-C again to quit at once)")
+                stop.request()
+            } else {
+                _exit(130)
+            }
+        }
     }
 
     func cancel() {

@@ -9,6 +9,8 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a model over HTTP: POST /v1/predict, GET /v1/model, /healthz, /readyz, /metrics and a web page at /.")
 
+    @OptionGroup var engine: EngineOptions
+
     @Option(help: "The model: a checkpoint (best.safetensors of a run).")
     var model: String
 
@@ -30,14 +32,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest image in pixels (width × height, read from its header); larger ones get 422.")
     var maxPixels = 40_000_000
 
-    @Option(help: "Device: cpu, cuda, cuda:N or auto.")
-    var device = "cpu"
-
-    @Option(help: "Intra-op threads (default: libtorch's choice).")
-    var threads: Int?
 
     func run() throws {
-        let engine = try EngineOptions.parse(["--device", device] + (threads.map { ["--threads", String($0)] } ?? []))
         let device = try engine.apply()
         let bytes: Int
         do { bytes = try ServeConfiguration.parseByteSize(maxBody) } catch { throw ValidationError("--max-body: \(error)") }

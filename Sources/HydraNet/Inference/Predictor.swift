@@ -120,15 +120,8 @@ public final class Predictor: @unchecked Sendable {
                 }
             }
             let results = slots.results
-            let good = results.indices.filter { if case .success = results[$0] { true } else { false } }
-            var predictions: [[String: HydraNetModel.Prediction]] = []
-            if !good.isEmpty {
-                let images = Tensor.stack(good.map { i in
-                    if case let .success(t) = results[i] { return t }
-                    fatalError("unreachable")
-                }, dim: 0)
-                predictions = predict(images: images)
-            }
+            let decodedImages = results.compactMap { try? $0.get() }
+            let predictions = decodedImages.isEmpty ? [] : predict(images: Tensor.stack(decodedImages, dim: 0))
             var p = 0
             for (i, result) in results.enumerated() {
                 switch result {
