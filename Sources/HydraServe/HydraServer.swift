@@ -262,6 +262,10 @@ struct ServeMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no route \(request.method) \(path)" : error.status.reasonPhrase)
             response = HydraServer.json(["error": message, "status": error.status.code], status: error.status)
+        } catch let error as InferenceBatcher.BatcherError {
+            // Shutting down or too many images waiting: the client may retry.
+            response = HydraServer.json(["error": error.description, "status": 503], status: .serviceUnavailable,
+                                        headers: [.retryAfter: "1"])
         } catch let error as any HTTPResponseError {
             response = HydraServer.json(["error": "\(error)", "status": error.status.code], status: error.status)
         } catch {

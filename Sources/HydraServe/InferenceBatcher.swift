@@ -18,12 +18,21 @@ public final class InferenceBatcher: @unchecked Sendable {
 
     public enum BatcherError: Error, CustomStringConvertible {
         case shuttingDown
-        public var description: String { "the server is shutting down" }
+        /// The queue already holds ``InferenceBatcher/maxQueued`` images: try again later.
+        case overloaded(queued: Int)
+        public var description: String {
+            switch self {
+            case .shuttingDown: "the server is shutting down"
+            case let .overloaded(queued): "the server is busy (\(queued) images waiting): try again shortly"
+            }
+        }
     }
 
     private let predictor: Predictor
     private let maxBatch: Int
     private let maxDelay: TimeInterval
+    /// The most images that may wait for a forward (decoded images hold memory): more are refused.
+    public var maxQueued: Int { max(256, 8 * maxBatch) }
     private let metrics: ServeMetrics
     private let condition = NSCondition()
     private var queue: [Job] = []
@@ -64,6 +73,12 @@ public final class InferenceBatcher: @unchecked Sendable {
             if stopped {
                 condition.unlock()
                 continuation.resume(throwing: BatcherError.shuttingDown)
+                return
+            }
+            if queue.count >= maxQueued {
+                let queued = queue.count
+                condition.unlock()
+                continuation.resume(throwing: BatcherError.overloaded(queued: queued))
                 return
             }
             queue.append(Job(image: image, continuation: continuation))
