@@ -38,6 +38,8 @@ let package = Package(
                 .unsafeFlags([
                     "-I\(torch)/include", "-I\(torch)/include/torch/csrc/api/include",
                     "-Wno-deprecated-declarations",
+                    // c10d's gloo process group (gloo's headers: Debian's libgloo-dev).
+                    "-DUSE_C10D_GLOO",
                 ])
             ],
             linkerSettings: [

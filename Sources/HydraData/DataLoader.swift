@@ -37,6 +37,8 @@ public struct LoaderOptions: Sendable {
     public var prefetch: Bool
     /// Where batches are delivered.
     public var device: Device
+    /// This process's share of every epoch in a distributed run (nil: all rows).
+    public var shard: DataShard? = nil
 
     public init(batchSize: Int = 64, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
                 augmentation: Augmentation? = nil, normalization: Normalization = .imagenet, prefetch: Bool = true,
@@ -78,16 +80,23 @@ public final class DataLoader: @unchecked Sendable {
         self.options = options
     }
 
+    /// Rows per epoch (this shard's, in a distributed run).
+    public var epochRowCount: Int { options.shard?.sampleCount(of: rows.count) ?? rows.count }
+
     /// Batches per epoch.
     public var batchCount: Int {
-        options.dropLast ? rows.count / options.batchSize : (rows.count + options.batchSize - 1) / options.batchSize
+        let n = epochRowCount
+        return options.dropLast ? n / options.batchSize : (n + options.batchSize - 1) / options.batchSize
     }
 
-    /// The order of rows in `epoch`.
+    /// The order of rows in `epoch` (this shard's part of it, in a distributed run).
     public func order(epoch: Int) -> [Int] {
-        guard options.shuffle else { return rows }
-        var g = SeededGenerator(seed: options.seed, stream: [0x5EFF1E, UInt64(bitPattern: Int64(epoch))])
-        return g.permutation(rows.count).map { rows[$0] }
+        var order = rows
+        if options.shuffle {
+            var g = SeededGenerator(seed: options.seed, stream: [0x5EFF1E, UInt64(bitPattern: Int64(epoch))])
+            order = g.permutation(rows.count).map { rows[$0] }
+        }
+        return options.shard?.part(of: order) ?? order
     }
 
     /// The batches of `epoch`, prepared one ahead when `prefetch` is on.
@@ -108,7 +117,8 @@ public final class DataLoader: @unchecked Sendable {
         var augmented = false
         if let aug = options.augmentation, !aug.isIdentity {
             var g = SeededGenerator(seed: options.seed,
-                                    stream: [0xA0_6E, UInt64(bitPattern: Int64(epoch)), UInt64(index)])
+                                    stream: [0xA0_6E, UInt64(bitPattern: Int64(epoch)), UInt64(index)]
+                                        + (options.shard.map { [UInt64($0.rank)] } ?? []))
             images = aug.apply(images, generator: &g)
             augmented = true
         }

@@ -17,7 +17,9 @@ import Darwin
 /// the run saves its full training state, this prints how to resume, and the process exits
 /// with 130 (128 + SIGINT, as shells report an interrupted job). A second SIGINT exits at once.
 func runTraining(_ c: RunConfiguration, quiet: Bool, device: Device) throws {
-    let out: (String) -> Void = { print($0) }
+    // In a distributed run only rank 0 prints (the others' errors still reach stderr).
+    let primary = (c.distributed?.rank ?? 0) == 0
+    let out: (String) -> Void = primary ? { print($0) } : { _ in }
     if !quiet { out(engineSummary(device: device)) }
     let run = try ExperimentRun(c, log: quiet ? { _ in } : out)
     run.summaryLog = out

@@ -35,7 +35,10 @@ struct Train: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
+    @OptionGroup var distributed: DistributedOptions
+
     func run() throws {
+        if try distributed.launches() { try distributed.launch(threadsGiven: engine.threads != nil) }
         let (c, device) = try makeConfiguration()
         // Errors from here on (data, training) are reported as they are, without usage text.
         try runTraining(c, quiet: training.quiet, device: device)
@@ -57,6 +60,7 @@ struct Train: ParsableCommand {
         c.frozenHeads = commaList(freezeHeads)
         c.device = device
         try training.apply(to: &c)
+        try distributed.apply(to: &c)
         do {
             try c.validate()
         } catch let error as HydraError {

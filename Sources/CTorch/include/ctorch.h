@@ -291,6 +291,43 @@ int ct_is_inference_mode_enabled(void);
 /* Whether a tensor is an inference tensor (created under inference mode). */
 int ct_is_inference(ct_tensor t);
 
+/* ---- distributed (c10d) --------------------------------------------------------------- */
+/** A key-value store for rendezvous (c10d::Store). */
+typedef struct ct_store_s *ct_store;
+/** A process group (a c10d backend: gloo). */
+typedef struct ct_group_s *ct_group;
+/** An asynchronous collective in flight (c10d::Work). */
+typedef struct ct_work_s *ct_work;
+/** A TCPStore: the master (is_master=1) listens on port; every rank waits for world_size. */
+ct_store ct_tcp_store_create(const char *host, int port, int world_size, int is_master, int64_t timeout_ms);
+/** The same store with every key prefixed (c10d::PrefixStore). */
+ct_store ct_prefix_store_create(const char *prefix, ct_store base);
+void ct_store_free(ct_store s);
+int ct_store_set(ct_store s, const char *key, const uint8_t *data, int64_t n);
+/** Waits for key; returns its length (copies it when it fits capacity), -1 on error. */
+int64_t ct_store_get(ct_store s, const char *key, uint8_t *out, int64_t capacity);
+/** Atomically adds delta to a counter key; returns the new value (INT64_MIN on error). */
+int64_t ct_store_add(ct_store s, const char *key, int64_t delta);
+/** A gloo group over the store; hostname NULL/"" binds the default device. */
+ct_group ct_gloo_group_create(ct_store s, int rank, int size, const char *hostname, int64_t timeout_ms, int threads);
+void ct_group_free(ct_group g);
+int ct_group_rank(ct_group g);
+int ct_group_size(ct_group g);
+/** In-place allreduce of t; op 0 sum, 1 average, 2 max, 3 min. NULL on error. */
+ct_work ct_allreduce(ct_group g, ct_tensor t, int op);
+/** In-place broadcast of t from root. */
+ct_work ct_broadcast(ct_group g, ct_tensor t, int root);
+/** Gathers input from every rank into outputs[0..n) (n = group size, same shapes). */
+ct_work ct_allgather(ct_group g, ct_tensor input, const ct_tensor *outputs, int n);
+ct_work ct_barrier(ct_group g);
+/** Waits for the collective (timeout_ms <= 0: the group's own timeout). 0, or -1 on error. */
+int ct_work_wait(ct_work w, int64_t timeout_ms);
+void ct_work_free(ct_work w);
+/** Called with (context, index) right after a leaf's .grad is accumulated in backward. */
+typedef void (*ct_grad_ready_fn)(void *context, int64_t index);
+/** Sets (fn non-NULL) or clears the leaf's post-accumulate-grad hook. */
+int ct_set_grad_ready_hook(ct_tensor t, ct_grad_ready_fn fn, void *context, int64_t index);
+
 #ifdef __cplusplus
 }
 #endif

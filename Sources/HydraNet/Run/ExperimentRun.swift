@@ -31,11 +31,22 @@ public final class ExperimentRun {
     public var stopRequest = StopRequest()
     /// The TensorBoard event file of the last ``run()`` (nil when off or not started).
     public private(set) var tensorboardFile: String?
+    /// The data-parallel group of a distributed run (nil: one process).
+    public let processGroup: ProcessGroup?
 
     public init(_ configuration: RunConfiguration, log: @escaping (String) -> Void = writeLine) throws {
         try configuration.validate()
         self.configuration = configuration
         self.log = log
+        // Distributed: every rank joins first (fails fast, within the timeout, if one is missing).
+        let group = try configuration.distributed.map {
+            try ProcessGroup(environment: $0, timeout: configuration.distributedTimeout)
+        }
+        processGroup = group
+        if let group {
+            log("distributed: rank \(group.rank) of \(group.worldSize) (gloo, rendezvous at "
+                + "\(configuration.distributed!.masterAddress):\(configuration.distributed!.masterPort))")
+        }
         let files = try configuration.data.files(seed: configuration.training.seed,
                                                  cacheDirectory: configuration.cacheDirectory, log: log)
         // A fine-tuning run starts from a checkpoint: its description fixes the input.
@@ -142,7 +153,9 @@ public final class ExperimentRun {
         self.splits = splits
         model = net
         var training = configuration.training
-        let steps = training.epochs * ((splits.train.count + configuration.batchSize - 1) / configuration.batchSize)
+        let perRank = group.map { DataShard(rank: $0.rank, count: $0.worldSize).sampleCount(of: splits.train.count) }
+            ?? splits.train.count
+        let steps = training.epochs * ((perRank + configuration.batchSize - 1) / configuration.batchSize)
         switch configuration.schedule {
         case .none: break
         case .cosine: training.schedule = .cosineAnnealing(tMax: Swift.max(steps, 1))
@@ -154,6 +167,7 @@ public final class ExperimentRun {
                                                   seed: configuration.training.seed,
                                                   staticWeights: configuration.staticWeights)
         trainer = try Trainer(model: model, weighting: weighting, configuration: training)
+        if let group { try trainer.distribute(over: group) }
         let spec = ModelSpec(describing: model, input: input)
         log("model: \(spec.backbone.summary) backbone (\(model.featureCount) features), heads "
             + tasks.map(\.description).joined(separator: "; ") + "; \(model.parameterCount()) parameters")
@@ -217,8 +231,17 @@ public final class ExperimentRun {
     ///   step is applied or saved; `best`, `last` and the state stay those of the last epoch.
     @discardableResult
     public func run() throws -> [EpochReport] {
-        let c = configuration
+        var c = configuration
         let fm = FileManager.default
+        // Only rank 0 writes the run folder; the other ranks write into a scratch folder of
+        // their own (removed at the end) and keep no TensorBoard events.
+        if let group = processGroup, group.rank != 0 {
+            c.outputDirectory = (NSTemporaryDirectory() as NSString)
+                .appendingPathComponent("hydranet-rank\(group.rank)-\(ProcessInfo.processInfo.processIdentifier)")
+            c.writesTensorBoard = false
+        }
+        let scratch = processGroup.map { $0.rank != 0 } == true ? c.outputDirectory : nil
+        defer { if let scratch { try? fm.removeItem(atPath: scratch) } }
         try fm.createDirectory(atPath: c.outputDirectory, withIntermediateDirectories: true)
         AtomicFile.removeStaleTemporaries(in: c.outputDirectory)
         let baseline = try c.baselineFile.map(DeltaM.loadBaseline)
@@ -234,9 +257,12 @@ public final class ExperimentRun {
         var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
                                           augmentation: c.augment ? .standard : nil, normalization: input.normalization,
                                           device: c.device)
+        loaderOptions.shard = processGroup.map { DataShard(rank: $0.rank, count: $0.worldSize) }
         // A final training batch of one sample cannot be batch-normalised: drop it.
-        loaderOptions.dropLast = splits.train.count % c.batchSize == 1
+        let perRank = loaderOptions.shard?.sampleCount(of: splits.train.count) ?? splits.train.count
+        loaderOptions.dropLast = perRank % c.batchSize == 1
         let train = try DataLoader(data, rows: splits.train, options: loaderOptions)
+        loaderOptions.shard = nil
         loaderOptions.dropLast = false
         loaderOptions.shuffle = false
         loaderOptions.augmentation = nil
@@ -290,7 +316,7 @@ public final class ExperimentRun {
             if epochStart?.epoch != self.trainer.epoch { epochStart = (mark, step - 1, self.trainer.epoch) }
             let elapsed = Double(now - epochStart!.time) / 1e9
             let done = step - epochStart!.step
-            let images = Double(Swift.min(done * c.batchSize, train.rows.count))
+            let images = Double(Swift.min(done * c.batchSize, train.epochRowCount) * (self.processGroup?.worldSize ?? 1))
             let rate = elapsed > 0 ? images / elapsed : 0
             let secondsLeft = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
             let running = self.trainer.epochProgress

@@ -78,6 +78,12 @@ public struct RunConfiguration: Sendable {
     /// unless `writesTensorBoard` is off.
     public var tensorboardDirectory: String?
     public var writesTensorBoard = true
+    /// Data-parallel training across processes (nil: one process). Every rank trains on its
+    /// shard of each epoch with `batchSize` images per step (the global batch is
+    /// `batchSize × worldSize`, as with PyTorch's DDP); rank 0 alone writes the run folder.
+    public var distributed: DistributedEnvironment?
+    /// How long a rank waits for the others (rendezvous, every collective) before failing.
+    public var distributedTimeout: Duration = .seconds(300)
 
     public init() {}
 

@@ -47,7 +47,7 @@ extension Trainer {
         }
         epochProgress.stepsPerEpoch = total
         for (i, batch) in zip(epochProgress.stepsDone..., loader.epoch(epoch, startingAt: epochProgress.stepsDone)) {
-            if stopRequest?.isRequested == true {
+            if try anyRankStopping() {
                 throw TrainingInterrupted(epoch: epoch + 1, stepsDone: i, stepsPerEpoch: total, globalStep: globalStep)
             }
             let r: StepResult
@@ -98,6 +98,7 @@ extension Trainer {
                 validation: nil, deltaM: nil, deltaP: nil, isBest: false, seconds: 0,
                 learningRate: optimizer.learningRates.first ?? 0, skippedSteps: lastEpochSkipped)
             if let validation {
+                try synchronizeBuffers()
                 let evaluation = try evaluate(validation)
                 report.validation = evaluation
                 if deltaReference == nil {

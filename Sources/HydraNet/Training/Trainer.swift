@@ -36,8 +36,10 @@ public final class Trainer {
     // parameter is trainable is read at each use, so freezing later takes effect.
     private let backboneParameters: [Tensor]
     private let headParameters: [[Tensor]]
-    private let allModelParameters: [Tensor]
-    private let modelBuffers: [Tensor]
+    let allModelParameters: [Tensor]
+    let modelBuffers: [Tensor]
+    /// Set by ``distribute(over:bucketCapMB:)``.
+    var distributed: DistributedState?
     private let hasBatchNorm: Bool
 
     /// - Parameters:
@@ -134,22 +136,24 @@ public final class Trainer {
         do {
             switch weighting {
             case let .loss(method):
+                try distributed?.ddp.beforeForward()
                 let outputs = model.outputs(batch.images)
                 let losses = taskLosses(outputs, targets, masks, present)
-                let values = losses.map { $0?.item() }
+                let global = try globalLosses(losses.map { $0?.item() }, labelled: labelled)
+                let values = global.values
                 try checkFinite(values)
                 let total = method.combine(losses, epoch: epoch, step: globalStep)
                 optimizer.zeroGrad()
                 if total.requiresGrad { try total.backward() }
+                try distributed?.ddp.finishGradientSync()
                 try checkFiniteGradients()
                 clipAndStep()
                 if method.needsLossesAfterStep {
                     method.afterStep(lossesAfter: recomputeLosses(batch.images, targets, masks, present))
                 }
-                result = StepResult(losses: values, weights: method.lastWeights, labelled: labelled)
+                result = StepResult(losses: values, weights: method.lastWeights, labelled: global.labelled)
             case let .gradient(aggregator, source):
-                result = try gradientStep(aggregator, source, batch.images, targets, masks, present)
-                result.labelled = labelled
+                result = try gradientStep(aggregator, source, batch.images, targets, masks, labelled)
             }
         } catch let problem as NonFiniteValue {
             // Nothing of the step is applied: no update, gradients cleared, statistics restored.
@@ -239,26 +243,31 @@ public final class Trainer {
     }
 
     private func gradientStep(_ aggregator: any GradientAggregator, _ source: GradientSource, _ images: Tensor,
-                              _ targets: [Tensor], _ masks: [Tensor], _ present: [Bool]) throws -> StepResult {
+                              _ targets: [Tensor], _ masks: [Tensor], _ labelled: [Int]) throws -> StepResult {
         optimizer.zeroGrad()
+        try distributed?.ddp.beforeForward()
         let features = model.features(images)
         let z = source == .features ? features.detached().requiringGrad() : features
         let outputs = model.headOutputs(z)
-        let losses = taskLosses(outputs, targets, masks, present)
-        let lossValues = losses.map { $0?.item() }
+        let losses = taskLosses(outputs, targets, masks, labelled.map { $0 > 0 })
+        let global = try globalLosses(losses.map { $0?.item() }, labelled: labelled)
+        let lossValues = global.values
         try checkFinite(lossValues)
-        let rowsTasks = model.tasks.indices.filter { present[$0] }
+        // Rows for the tasks labelled on any rank (a rank without labels for one adds zeros).
+        let rowsTasks = model.tasks.indices.filter { global.labelled[$0] > 0 }
         let backboneTrains = backboneParameters.contains(where: \.requiresGrad)
         let shared = source == .features ? (backboneTrains ? [z] : []) : backboneParameters.filter(\.requiresGrad)
         var rows: [Tensor] = []
-        for (k, t) in rowsTasks.enumerated() {
+        let sharedCount = shared.reduce(0) { $0 + $1.count }
+        let lastLocal = rowsTasks.last { losses[$0]?.requiresGrad == true }
+        for t in rowsTasks {
             let head = headParameters[t].filter(\.requiresGrad)
-            guard !(shared.isEmpty && head.isEmpty), losses[t]!.requiresGrad else {
-                rows.append(Tensor.zeros([0]))
+            guard !(shared.isEmpty && head.isEmpty), let loss = losses[t], loss.requiresGrad else {
+                rows.append(Tensor.zeros([distributed == nil || shared.isEmpty ? 0 : sharedCount]))
                 continue
             }
-            let grads = try Autograd.grad(outputs: [losses[t]!], inputs: shared + head,
-                                          retainGraph: k < rowsTasks.count - 1 || source == .features)
+            let grads = try Autograd.grad(outputs: [loss], inputs: shared + head,
+                                          retainGraph: t != lastLocal || source == .features)
             for (p, g) in zip(head, grads[shared.count...]) { p.grad = g }
             let parts = zip(shared, grads.prefix(shared.count)).map { p, g in (g ?? p.zerosLike()).reshaped([-1]) }
             rows.append(parts.isEmpty ? Tensor.zeros([0]) : Tensor.cat(parts))
@@ -266,12 +275,27 @@ public final class Trainer {
         var weights: [Double?] = Array(repeating: nil, count: model.tasks.count)
         var cosines: [[Double?]]?
         var condition: Double?
+        // Distributed: every rank gets the combined batch's Jacobian (parameter gradients
+        // averaged; feature gradients gathered side by side, each scaled by 1/world size).
+        let world = distributed?.group.worldSize ?? 1
+        if let group = distributed?.group, !rowsTasks.isEmpty, !shared.isEmpty {
+            let local = Tensor.stack(rows)
+            if source == .features {
+                rows = try group.allGather(local).map { $0 * (1.0 / Double(world)) }
+                rows = rowsTasks.indices.map { k in Tensor.cat(rows.map { $0[k] }) }
+            } else {
+                let mean = try distributed!.ddp.averaged(local)
+                rows = rowsTasks.indices.map { mean[$0] }
+            }
+        }
+        distributed?.ddp.markGradientsReady(headParameters.joined().filter(\.requiresGrad))
         // A task's non-finite gradient is found before the aggregator (and its state) sees it.
         for (k, t) in rowsTasks.enumerated() where rows[k].count > 0 && rows[k].isFinite().all().item() == 0 {
             throw NonFiniteValue(task: model.tasks[t].name, quantity: .gradient,
                                  value: rows[k].to(dtype: .float64).square().sum().sqrt().item())
         }
-        for p in headParameters.joined() where p.requiresGrad {
+        // (Distributed: head gradients are still local here; they are checked once averaged.)
+        for p in headParameters.joined() where p.requiresGrad && distributed == nil {
             if let g = p.grad, g.isFinite().all().item() == 0 {
                 let t = headParameters.firstIndex { $0.contains { $0 === p } }!
                 throw NonFiniteValue(task: model.tasks[t].name, quantity: .gradient,
@@ -280,7 +304,7 @@ public final class Trainer {
         }
         if !rowsTasks.isEmpty, !shared.isEmpty {
             let jacobian = Tensor.stack(rows)
-            let context = AggregationContext(taskIndices: rowsTasks, losses: rowsTasks.map { losses[$0]!.item() },
+            let context = AggregationContext(taskIndices: rowsTasks, losses: rowsTasks.map { lossValues[$0]! },
                                              epoch: epoch, step: globalStep)
             let aggregation = aggregator.aggregate(jacobian, context: context)
             if let w = aggregation.weights { for (k, t) in rowsTasks.enumerated() { weights[t] = w[k] } }
@@ -288,7 +312,13 @@ public final class Trainer {
                 (cosines, condition) = Trainer.gramStatistics(jacobian, rowsTasks, taskCount: model.tasks.count)
             }
             if source == .features {
-                try features.backward(gradient: aggregation.update.reshaped(features.shape).to(dtype: features.dtype))
+                // This rank's slice of the combined update, times the world size: the
+                // gradient average restores the combined batch's backbone gradient.
+                let n = features.count
+                let mine = world == 1 ? aggregation.update
+                    : aggregation.update.narrow(dim: 0, start: distributed!.group.rank * n, length: n) * Double(world)
+                try features.backward(gradient: mine.reshaped(features.shape).to(dtype: features.dtype))
+                try distributed?.ddp.finishGradientSync()
             } else {
                 var offset = 0
                 for p in shared {
@@ -296,11 +326,15 @@ public final class Trainer {
                     p.grad = aggregation.update.narrow(dim: 0, start: offset, length: n).reshaped(p.shape).to(dtype: p.dtype)
                     offset += n
                 }
+                try distributed?.ddp.finishGradientSync(alreadyReduced: shared)
             }
+        } else {
+            try distributed?.ddp.finishGradientSync()
         }
+        if distributed != nil { try checkFiniteGradients() }
         clipAndStep()
         return StepResult(losses: lossValues, weights: weights, cosines: cosines, gramCondition: condition,
-                          labelled: [])
+                          labelled: global.labelled)
     }
 
     /// Pairwise cosines (by task index) and the condition number of the Gram matrix of the
