@@ -108,6 +108,9 @@ let package = Package(
             "HydraServe", "HydraNet", "HydraData", "Torch", "TestSupport", "CLITestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        // A few data-parallel training steps on fixed data, as torchrun's workers (distributed tests).
+        .executableTarget(name: "hydranet-ddp-check", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch"],
+                          path: "Tests/DDPCheck"),
         // Data pipeline benchmark against torchvision's PIL pipeline (bench/data).
         .executableTarget(name: "hydranet-bench-data", dependencies: ["HydraData", "Torch"], path: "bench/data"),
         // Per-step cost of every weighting method relative to equal weighting (bench/mtl).

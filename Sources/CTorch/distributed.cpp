@@ -81,12 +81,14 @@ int64_t ct_store_add(ct_store s, const char *key, int64_t delta) {
   CT_GUARD(return INT64_MIN;, return s->store->add(std::string(key), delta);)
 }
 
-ct_group ct_gloo_group_create(ct_store s, int rank, int size, const char *hostname, int64_t timeout_ms, int threads) {
+ct_group ct_gloo_group_create(ct_store s, int rank, int size, const char *hostname, const char *interface,
+                               int64_t timeout_ms, int threads) {
   CT_GUARD(return nullptr;,
            auto o = c10d::ProcessGroupGloo::Options::create(std::chrono::milliseconds(timeout_ms));
-           std::string h = hostname ? hostname : "";
-           o->devices.push_back(h.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
-                                          : c10d::ProcessGroupGloo::createDeviceForHostname(h));
+           std::string h = hostname ? hostname : "", i = interface ? interface : "";
+           o->devices.push_back(!i.empty()   ? c10d::ProcessGroupGloo::createDeviceForInterface(i)
+                                : !h.empty() ? c10d::ProcessGroupGloo::createDeviceForHostname(h)
+                                             : c10d::ProcessGroupGloo::createDefaultDevice());
            o->threads = threads > 0 ? threads : 2;
            auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(s->store, rank, size, o);
            return new ct_group_s{pg, rank, size};)

@@ -308,8 +308,10 @@ int ct_store_set(ct_store s, const char *key, const uint8_t *data, int64_t n);
 int64_t ct_store_get(ct_store s, const char *key, uint8_t *out, int64_t capacity);
 /** Atomically adds delta to a counter key; returns the new value (INT64_MIN on error). */
 int64_t ct_store_add(ct_store s, const char *key, int64_t delta);
-/** A gloo group over the store; hostname NULL/"" binds the default device. */
-ct_group ct_gloo_group_create(ct_store s, int rank, int size, const char *hostname, int64_t timeout_ms, int threads);
+/** A gloo group over the store, its device bound to the network interface (if given), else
+    the address hostname resolves to (if given), else the machine's hostname or loopback. */
+ct_group ct_gloo_group_create(ct_store s, int rank, int size, const char *hostname, const char *interface,
+                              int64_t timeout_ms, int threads);
 void ct_group_free(ct_group g);
 int ct_group_rank(ct_group g);
 int ct_group_size(ct_group g);

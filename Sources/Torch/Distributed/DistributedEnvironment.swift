@@ -9,6 +9,8 @@ public struct DistributedEnvironment: Sendable, Equatable {
     public var worldSize: Int
     /// The rank among the processes on this machine.
     public var localRank: Int
+    /// The network interface gloo uses (`GLOO_SOCKET_IFNAME`; nil: by hostname).
+    public var socketInterface: String?
 
     public init(masterAddress: String, masterPort: Int, rank: Int, worldSize: Int, localRank: Int? = nil) throws {
         guard worldSize >= 1 else { throw TorchError.invalidArgument("WORLD_SIZE must be ≥ 1, got \(worldSize)") }
@@ -43,15 +45,19 @@ public struct DistributedEnvironment: Sendable, Equatable {
             }
             return v
         }
-        return try DistributedEnvironment(masterAddress: env["MASTER_ADDR"] ?? "127.0.0.1",
-                                          masterPort: int("MASTER_PORT", default: 29500),
-                                          rank: int("RANK"), worldSize: int("WORLD_SIZE"),
-                                          localRank: int("LOCAL_RANK", default: try int("RANK")))
+        var e = try DistributedEnvironment(masterAddress: env["MASTER_ADDR"] ?? "127.0.0.1",
+                                           masterPort: int("MASTER_PORT", default: 29500),
+                                           rank: int("RANK"), worldSize: int("WORLD_SIZE"),
+                                           localRank: int("LOCAL_RANK", default: try int("RANK")))
+        e.socketInterface = env["GLOO_SOCKET_IFNAME"].flatMap { $0.isEmpty ? nil : $0 }
+        return e
     }
 
     /// The variables a worker of this run gets (torchrun's names).
     public var variables: [String: String] {
-        ["MASTER_ADDR": masterAddress, "MASTER_PORT": String(masterPort), "RANK": String(rank),
-         "WORLD_SIZE": String(worldSize), "LOCAL_RANK": String(localRank)]
+        var v = ["MASTER_ADDR": masterAddress, "MASTER_PORT": String(masterPort), "RANK": String(rank),
+                 "WORLD_SIZE": String(worldSize), "LOCAL_RANK": String(localRank)]
+        if let socketInterface { v["GLOO_SOCKET_IFNAME"] = socketInterface }
+        return v
     }
 }

@@ -24,16 +24,17 @@ public final class ProcessGroup: @unchecked Sendable {
     /// A gloo group over a rendezvous `store`.
     ///
     /// - Parameters:
-    ///   - hostname: the address this rank's gloo device binds and announces (nil: the
-    ///     machine's hostname if it resolves, else loopback). Peers on other hosts must
-    ///     reach it.
+    ///   - interface: the network interface this rank's gloo device binds and announces
+    ///     (PyTorch's `GLOO_SOCKET_IFNAME`), e.g. `eth1`; it wins over `hostname`.
+    ///   - hostname: the address (or name) to bind otherwise. With neither: the machine's
+    ///     hostname if it resolves, else loopback. Peers on other hosts must reach it.
     ///   - threads: gloo's worker threads for this group.
-    public init(store: TCPStore, rank: Int, worldSize: Int, timeout: Duration, hostname: String? = nil,
-                threads: Int = 2) throws {
+    public init(store: TCPStore, rank: Int, worldSize: Int, timeout: Duration, interface: String? = nil,
+                hostname: String? = nil, threads: Int = 2) throws {
         guard worldSize >= 1, (0..<worldSize).contains(rank) else {
             throw TorchError.invalidArgument("rank \(rank) is outside 0..<\(worldSize)")
         }
-        guard let h = ct_gloo_group_create(store.handle, Int32(rank), Int32(worldSize), hostname,
+        guard let h = ct_gloo_group_create(store.handle, Int32(rank), Int32(worldSize), hostname, interface,
                                            timeout.milliseconds, Int32(threads)) else {
             throw TorchError.libtorch(op: "ProcessGroupGloo(rank \(rank) of \(worldSize))", message: lastTorchError)
         }
@@ -45,12 +46,12 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// Joins the group an environment describes: rank 0 hosts the TCPStore at
-    /// `masterAddress:masterPort`, every rank connects to it, then the gloo group forms.
-    public convenience init(environment e: DistributedEnvironment, timeout: Duration = .seconds(300),
-                            hostname: String? = nil) throws {
+    /// `masterAddress:masterPort`, every rank connects to it, then the gloo group forms on
+    /// the environment's ``DistributedEnvironment/socketInterface`` if it names one.
+    public convenience init(environment e: DistributedEnvironment, timeout: Duration = .seconds(300)) throws {
         let store = try TCPStore(host: e.masterAddress, port: e.masterPort, worldSize: e.worldSize,
                                  isMaster: e.rank == 0, timeout: timeout)
-        try self.init(store: store, rank: e.rank, worldSize: e.worldSize, timeout: timeout, hostname: hostname)
+        try self.init(store: store, rank: e.rank, worldSize: e.worldSize, timeout: timeout, interface: e.socketInterface)
     }
 
     deinit { ct_group_free(handle) }
