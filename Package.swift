@@ -118,6 +118,9 @@ let package = Package(
                           exclude: ["pytorch_step.py"]),
         // Eval throughput and batch-1 latency, fused vs unfused inference (bench/fused).
         .executableTarget(name: "hydranet-bench-fused", dependencies: ["HydraNet"], path: "bench/fused"),
+        // Data-parallel scaling: 1 process × 2 threads vs 2 processes × 1 thread, PyTorch DDP beside (bench/ddp).
+        .executableTarget(name: "hydranet-bench-ddp", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch"],
+                          path: "bench/ddp", exclude: ["pytorch_ddp.py"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

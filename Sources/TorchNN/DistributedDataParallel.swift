@@ -37,6 +37,24 @@ public final class DistributedDataParallel: GradientReadyListener {
     public let buckets: [[Int]]
     /// When false (inside ``noSync(_:)``), backward does not communicate.
     public private(set) var synchronizing = true
+    /// Launch buckets from the backward hooks as they fill (default). Off, every bucket
+    /// waits for ``finishGradientSync(alreadyReduced:)``: no overlap (for measurements).
+    public var overlapsBackward = true
+
+    /// What the last synchronised step's communication did.
+    public struct StepStatistics: Sendable, Equatable {
+        /// Buckets whose allreduce started during backward (the rest started after it).
+        public var bucketsLaunchedInBackward = 0
+        public var buckets = 0
+        /// Seconds spent blocked waiting for allreduces after backward (communication
+        /// that compute did not hide), and spent flattening and copying gradients.
+        public var waitSeconds = 0.0
+        public var copySeconds = 0.0
+    }
+    /// Filled by each ``finishGradientSync(alreadyReduced:)``.
+    public private(set) var lastStep = StepStatistics()
+    private var launchedInBackward = 0
+    private var copyNanoseconds: UInt64 = 0
 
     private var bucketOf: [Int] = []
     private var ready: [Bool] = []
@@ -112,6 +130,8 @@ public final class DistributedDataParallel: GradientReadyListener {
         nextBucket = 0
         inFlight = []
         hookError = nil
+        launchedInBackward = 0
+        copyNanoseconds = 0
     }
 
     /// Call before each forward: broadcasts buffers from rank 0 (when ``broadcastBuffers``)
@@ -153,15 +173,18 @@ public final class DistributedDataParallel: GradientReadyListener {
         }
         ready[i] = true
         pending[bucketOf[i]] -= 1
-        while nextBucket < buckets.count && pending[nextBucket] == 0 {
+        while overlapsBackward && nextBucket < buckets.count && pending[nextBucket] == 0 {
             do { try launch(nextBucket) } catch { hookError = hookError ?? "\(error)" }
             nextBucket += 1
+            launchedInBackward += 1
         }
     }
 
     /// Flattens the bucket's gradients (zeros where a parameter has none) followed by one
     /// presence flag per parameter, and starts a sum allreduce.
     private func launch(_ b: Int, skipping: Set<Int> = []) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { copyNanoseconds += DispatchTime.now().uptimeNanoseconds - start }
         let members = buckets[b]
         let dtype = parameters[members[0]].dtype
         var parts: [Tensor] = []
@@ -196,10 +219,15 @@ public final class DistributedDataParallel: GradientReadyListener {
             nextBucket += 1
         }
         let scale = 1.0 / Double(group.worldSize)
+        var waited: UInt64 = 0
+        let copyStart = DispatchTime.now().uptimeNanoseconds
         try withNoGrad {
             for (b, flat, work) in inFlight {
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 try work.wait()
+                waited += DispatchTime.now().uptimeNanoseconds - t0
                 let members = buckets[b]
+                flat.mul_(scale)
                 let flags = flat.narrow(dim: 0, start: flat.count - members.count, length: members.count)
                     .to(dtype: .float64).scalars(as: Double.self)
                 var offset = 0
@@ -208,11 +236,15 @@ public final class DistributedDataParallel: GradientReadyListener {
                     let n = p.count
                     defer { offset += n }
                     guard !skipping.contains(i), flags[k] > 0 else { continue }
-                    let average = flat.narrow(dim: 0, start: offset, length: n).reshaped(p.shape) * scale
-                    if let g = p.grad { g.copy_(average) } else { p.grad = average.to(dtype: p.dtype) }
+                    let average = flat.narrow(dim: 0, start: offset, length: n).reshaped(p.shape)
+                    if let g = p.grad { g.copy_(average) } else { p.grad = average.clone() }
                 }
             }
         }
+        let total = DispatchTime.now().uptimeNanoseconds - copyStart
+        lastStep = StepStatistics(bucketsLaunchedInBackward: launchedInBackward, buckets: buckets.count,
+                                  waitSeconds: Double(waited) / 1e9,
+                                  copySeconds: Double(copyNanoseconds + total - waited) / 1e9)
     }
 
     /// The average over ranks of `tensor` (same shape everywhere), as a new tensor.

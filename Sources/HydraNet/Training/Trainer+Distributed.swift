@@ -43,6 +43,10 @@ extension Trainer {
     /// The process group of a distributed trainer.
     public var processGroup: ProcessGroup? { distributed?.group }
 
+    /// The gradient synchronisation of a distributed trainer (its settings and last step's
+    /// statistics).
+    public var dataParallel: DistributedDataParallel? { distributed?.ddp }
+
     /// Whether this process writes files and logs (rank 0, or not distributed).
     public var isPrimary: Bool { (distributed?.group.rank ?? 0) == 0 }
 
