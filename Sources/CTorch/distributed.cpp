@@ -8,6 +8,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/function_hook.h>
 #include <torch/csrc/autograd/variable.h>
 
@@ -48,9 +49,30 @@ struct CallbackHook : torch::autograd::PostAccumulateGradHook {
   CallbackHook(ct_grad_ready_fn f, void *c, int64_t i) : fn(f), context(c), index(i) {}
   void operator()(const torch::autograd::Variable &) override { fn(context, index); }
 };
+/** Sum over ranks that autograd differentiates: the gradient is the sum of the ranks'
+    gradients (every rank's output depends on every rank's input). */
+struct AllReduceSum : torch::autograd::Function<AllReduceSum> {
+  static at::Tensor sum(ct_group g, const at::Tensor &x) {
+    std::vector<at::Tensor> v{x.contiguous().clone()};
+    g->backend->allreduce(v)->wait();
+    return v[0];
+  }
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, int64_t group) {
+    ctx->saved_data["group"] = group;
+    return sum(reinterpret_cast<ct_group>(group), x);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto g = reinterpret_cast<ct_group>(ctx->saved_data["group"].toInt());
+    return {sum(g, grads[0]), at::Tensor()};
+  }
+};
 }  // namespace
 
 extern "C" {
+ct_tensor ct_allreduce_sum_differentiable(ct_group g, ct_tensor t) {
+  CT_TENSOR(AllReduceSum::apply(T(t), reinterpret_cast<int64_t>(g)))
+}
 ct_store ct_tcp_store_create(const char *host, int port, int world_size, int is_master, int64_t timeout_ms) {
   CT_GUARD(return nullptr;,
            c10d::TCPStoreOptions o;

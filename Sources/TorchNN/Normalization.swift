@@ -20,6 +20,10 @@ public class BatchNorm: Module {
     /// (``BatchNormFolding``): its forward then returns its input unchanged, and it refuses
     /// to run in training mode. Its tensors are kept but no longer used.
     public internal(set) var isFolded = false
+    /// Synchronized BatchNorm (`torch.nn.SyncBatchNorm`): in training, the batch statistics
+    /// are those of every rank's batch together (two small allreduces per layer, forward and
+    /// backward). nil: each rank's own batch (DDP's default).
+    public var synchronization: ProcessGroup?
 
     init(numFeatures: Int, eps: Double, momentum: Double?, affine: Bool, trackRunningStats: Bool,
          ranks: Set<Int>, device: Device) {
@@ -47,8 +51,46 @@ public class BatchNorm: Module {
             if momentum == nil { factor = 1 / Double(count.itemInt()) }
         }
         let useBatchStats = isTraining || runningMean == nil
+        if useBatchStats, let group = synchronization, group.worldSize > 1 {
+            return synchronizedForward(input, group: group, factor: factor)
+        }
         return Functional.batchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
                                     training: useBatchStats, momentum: factor, eps: eps)
+    }
+
+    /// Batch normalisation with the statistics of all ranks' batches: the mean from one
+    /// allreduce of per-channel sums (with the counts), the biased variance from a second one
+    /// of squared deviations (two passes, as a single batch_norm computes it).
+    private func synchronizedForward(_ x: Tensor, group: ProcessGroup, factor: Double) -> Tensor {
+        let c = numFeatures
+        let dims = [0] + Array(2..<x.rank)
+        var shape = [1, c] + Array(repeating: 1, count: x.rank - 2)
+        shape[1] = c
+        do {
+            let local = Tensor.cat([x.sum(dims: dims), Tensor.full([1], Double(x.count / c), dtype: x.dtype)])
+            let sums = try group.differentiableSum(local)
+            let n = sums.narrow(dim: 0, start: c, length: 1).detached()
+            let mean = sums.narrow(dim: 0, start: 0, length: c) / n
+            let centered = x - mean.reshaped(shape)
+            let variance = try group.differentiableSum(centered.square().sum(dims: dims)) / n
+            var y = centered * (variance + eps).rsqrt().reshaped(shape)
+            if let weight { y = y * weight.reshaped(shape) }
+            if let bias { y = y + bias.reshaped(shape) }
+            if let runningMean, let runningVar {
+                withNoGrad {
+                    let count = n.item()
+                    runningMean.mul_(1 - factor).add_(mean.detached() * factor)
+                    runningVar.mul_(1 - factor).add_(variance.detached() * (factor * count / Swift.max(count - 1, 1)))
+                }
+            }
+            return y
+        } catch {
+            // A forward cannot throw: the failure waits on the group for the trainer to
+            // raise once the forward returns; this layer falls back to local statistics.
+            group.recordFailure(error)
+            return Functional.batchNorm(x, runningMean: nil, runningVar: nil, weight: weight, bias: bias,
+                                        training: true, momentum: 0, eps: eps)
+        }
     }
 
     public override var extraDescription: String {

@@ -11,6 +11,9 @@ struct DistributedOptions: ParsableArguments {
                                valueName: "N"))
     var nproc: Int?
 
+    @Flag(help: "Synchronized BatchNorm: batch statistics over all ranks' batches (default: each rank's own).")
+    var syncBatchnorm = false
+
     @Option(help: "Seconds a rank waits for the others (rendezvous and every collective) before failing.")
     var distributedTimeout = 300.0
 
@@ -46,6 +49,7 @@ struct DistributedOptions: ParsableArguments {
     func apply(to c: inout RunConfiguration) throws {
         guard distributedTimeout > 0 else { throw ValidationError("--distributed-timeout must be positive") }
         c.distributed = try environment()
+        c.synchronizedBatchNorm = syncBatchnorm
         c.distributedTimeout = .milliseconds(Int64(distributedTimeout * 1000))
     }
 }

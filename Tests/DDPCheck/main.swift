@@ -8,6 +8,7 @@
 //
 //   hydranet-ddp-check DIR [--backbone convnet|mlp] [--weighting equal] [--source parameters|features]
 //                          [--steps 5] [--batch 8] [--pause-after STEP] [--timeout SECONDS]
+//                          [--sync-bn 1]
 import Foundation
 import HydraData
 import HydraNet
@@ -84,7 +85,7 @@ do {
     let weighting = try WeightingFactory.make(weightingName, tasks: tasks, source: source, seed: 3)
     let trainer = try Trainer(model: model, weighting: weighting, configuration: training)
     trainer.geometryEvery = 0
-    if let group { try trainer.distribute(over: group) }
+    if let group { try trainer.distribute(over: group, synchronizedBatchNorm: options["sync-bn"] == "1") }
     model.train()
 
     let share = batchSize / world

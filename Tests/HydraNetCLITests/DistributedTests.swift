@@ -83,6 +83,24 @@ struct DistributedTests {
         #expect(single[0].stdout.contains("step 5:") && double[0].stdout.contains("step 5:"))
     }
 
+    @Test("synchronized BatchNorm: 2 ranks equal one process with the combined batch (ConvNet), local BatchNorm does not")
+    func synchronizedBatchNorm() throws {
+        let scratch = try ScratchFolder("ddp-syncbn")
+        defer { scratch.cleanUp() }
+        let single = try Self.ranks(scratch.path("single"), ["--backbone", "convnet"], world: nil, logs: scratch.url)
+        let synced = try Self.ranks(scratch.path("synced"), ["--backbone", "convnet", "--sync-bn", "1"], world: 2,
+                                    logs: scratch.url)
+        let local = try Self.ranks(scratch.path("local"), ["--backbone", "convnet"], world: 2, logs: scratch.url)
+        for outcome in single + synced + local { #expect(outcome.status == 0, "\(outcome.summary)") }
+        let difference = try Self.maxDifference(scratch.path("single/final.safetensors"),
+                                                scratch.path("synced/final.safetensors"))
+        #expect(difference <= 1e-5, "synchronized BatchNorm, 2 ranks vs one process: max |Δw| = \(difference)")
+        // Local statistics are a different computation: the comparison can tell them apart.
+        let localDifference = try Self.maxDifference(scratch.path("single/final.safetensors"),
+                                                     scratch.path("local/final.safetensors"))
+        #expect(localDifference > 1e-3, "local BatchNorm matched the combined batch: \(localDifference)")
+    }
+
     @Test("two hosts: ranks in two network namespaces joined by a veth pair reach the loopback run's weights")
     func twoNetworkNamespaces() throws {
         #expect(getuid() == 0, "network namespaces need root (CI runs as root)")

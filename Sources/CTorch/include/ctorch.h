@@ -322,6 +322,9 @@ ct_work ct_broadcast(ct_group g, ct_tensor t, int root);
 /** Gathers input from every rank into outputs[0..n) (n = group size, same shapes). */
 ct_work ct_allgather(ct_group g, ct_tensor input, const ct_tensor *outputs, int n);
 ct_work ct_barrier(ct_group g);
+/** The sum of t over ranks (blocking), differentiable: backward sums the gradients over
+    ranks the same way (synchronized BatchNorm). The group must outlive the graph. */
+ct_tensor ct_allreduce_sum_differentiable(ct_group g, ct_tensor t);
 /** Waits for the collective (timeout_ms <= 0: the group's own timeout). 0, or -1 on error. */
 int ct_work_wait(ct_work w, int64_t timeout_ms);
 void ct_work_free(ct_work w);

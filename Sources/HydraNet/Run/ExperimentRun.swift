@@ -167,7 +167,7 @@ public final class ExperimentRun {
                                                   seed: configuration.training.seed,
                                                   staticWeights: configuration.staticWeights)
         trainer = try Trainer(model: model, weighting: weighting, configuration: training)
-        if let group { try trainer.distribute(over: group) }
+        if let group { try trainer.distribute(over: group, synchronizedBatchNorm: configuration.synchronizedBatchNorm) }
         let spec = ModelSpec(describing: model, input: input)
         log("model: \(spec.backbone.summary) backbone (\(model.featureCount) features), heads "
             + tasks.map(\.description).joined(separator: "; ") + "; \(model.parameterCount()) parameters")

@@ -82,6 +82,9 @@ public struct RunConfiguration: Sendable {
     /// shard of each epoch with `batchSize` images per step (the global batch is
     /// `batchSize × worldSize`, as with PyTorch's DDP); rank 0 alone writes the run folder.
     public var distributed: DistributedEnvironment?
+    /// Synchronized BatchNorm across ranks (statistics of the global batch) instead of each
+    /// rank's local batch.
+    public var synchronizedBatchNorm = false
     /// How long a rank waits for the others (rendezvous, every collective) before failing.
     public var distributedTimeout: Duration = .seconds(300)
 

@@ -33,7 +33,13 @@ extension Trainer {
     ///   stops all at the same step.
     ///
     /// Every rank must call this with the same model and settings.
-    public func distribute(over group: ProcessGroup, bucketCapMB: Double = 25) throws {
+    ///
+    /// - Parameter synchronizedBatchNorm: normalise with the statistics of all ranks' batches
+    ///   together (`SyncBatchNorm`) instead of each rank's own.
+    public func distribute(over group: ProcessGroup, bucketCapMB: Double = 25, synchronizedBatchNorm: Bool = false) throws {
+        if synchronizedBatchNorm {
+            for case let bn as BatchNorm in model.modules() { bn.synchronization = group }
+        }
         var params = allModelParameters
         if case let .loss(w) = weighting { params += w.parameters }
         distributed = DistributedState(try DistributedDataParallel(parameters: params, buffers: modelBuffers,

@@ -138,6 +138,7 @@ public final class Trainer {
             case let .loss(method):
                 try distributed?.ddp.beforeForward()
                 let outputs = model.outputs(batch.images)
+                try distributed?.group.throwRecordedFailure()
                 let losses = taskLosses(outputs, targets, masks, present)
                 let global = try globalLosses(losses.map { $0?.item() }, labelled: labelled)
                 let values = global.values
@@ -247,6 +248,7 @@ public final class Trainer {
         optimizer.zeroGrad()
         try distributed?.ddp.beforeForward()
         let features = model.features(images)
+        try distributed?.group.throwRecordedFailure()
         let z = source == .features ? features.detached().requiringGrad() : features
         let outputs = model.headOutputs(z)
         let losses = taskLosses(outputs, targets, masks, labelled.map { $0 > 0 })

@@ -20,6 +20,21 @@ public final class ProcessGroup: @unchecked Sendable {
     /// How long a collective may wait for its peers.
     public let timeout: Duration
     private let store: TCPStore
+    private var failure: Error?
+
+    /// Keeps the first failure of a collective that could not throw where it ran (inside a
+    /// module's forward); ``throwRecordedFailure()`` raises it.
+    public func recordFailure(_ error: Error) {
+        if failure == nil { failure = error }
+    }
+
+    /// Throws (and clears) a failure recorded by ``recordFailure(_:)``.
+    public func throwRecordedFailure() throws {
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
+    }
 
     /// A gloo group over a rendezvous `store`.
     ///
@@ -79,6 +94,13 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Overwrites `tensor` with `root`'s and waits.
     public func broadcast(_ tensor: Tensor, root: Int = 0) throws {
         try broadcastAsync(tensor, root: root).wait()
+    }
+
+    /// The sum of `tensor` over ranks as a new tensor, recorded by autograd: backward sums
+    /// the ranks' gradients alike. Blocking; every rank must call it at the same point of
+    /// its forward (and so of its backward).
+    public func differentiableSum(_ tensor: Tensor) throws -> Tensor {
+        try tryChecked("allreduce (differentiable)", ct_allreduce_sum_differentiable(handle, tensor.handle))
     }
 
     /// Every rank's `tensor` (the same shape everywhere), in rank order.
