@@ -92,22 +92,23 @@ public final class DistributedDataParallel: GradientReadyListener {
         for p in parameters { try? p.setGradientReadyHook(nil, index: 0) }
     }
 
-    /// Buckets in reverse parameter order, split by dtype and size (the first bucket
+    /// Buckets in reverse parameter order, split by dtype, device and size (the first bucket
     /// smaller, so that communication starts early).
     static func assignBuckets(_ parameters: [Tensor], capBytes: Int, firstCapBytes: Int) -> [[Int]] {
         var result: [[Int]] = []
-        var open: [DType: (members: [Int], bytes: Int)] = [:]
+        var open: [String: (members: [Int], bytes: Int)] = [:]
         for i in parameters.indices.reversed() {
             let p = parameters[i]
             let bytes = p.count * p.dtype.itemSize
-            var bucket = open[p.dtype] ?? ([], 0)
+            let key = "\(p.dtype)@\(p.device)"
+            var bucket = open[key] ?? ([], 0)
             bucket.members.append(i)
             bucket.bytes += bytes
             if bucket.bytes >= (result.isEmpty ? firstCapBytes : capBytes) {
                 result.append(bucket.members)
-                open[p.dtype] = nil
+                open[key] = nil
             } else {
-                open[p.dtype] = bucket
+                open[key] = bucket
             }
         }
         for (_, bucket) in open.sorted(by: { $0.value.members[0] > $1.value.members[0] }) { result.append(bucket.members) }
@@ -186,7 +187,7 @@ public final class DistributedDataParallel: GradientReadyListener {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { copyNanoseconds += DispatchTime.now().uptimeNanoseconds - start }
         let members = buckets[b]
-        let dtype = parameters[members[0]].dtype
+        let dtype = parameters[members[0]].dtype, device = parameters[members[0]].device
         var parts: [Tensor] = []
         var present: [Double] = []
         for i in members {
@@ -195,11 +196,11 @@ public final class DistributedDataParallel: GradientReadyListener {
                 parts.append(g.reshaped([-1]))
                 present.append(1)
             } else {
-                parts.append(Tensor.zeros([p.count], dtype: dtype))
+                parts.append(Tensor.zeros([p.count], dtype: dtype, device: device))
                 present.append(0)
             }
         }
-        parts.append(Tensor(present).to(dtype: dtype))
+        parts.append(Tensor(present).to(device, dtype: dtype))
         let flat = Tensor.cat(parts)
         inFlight.append((b, flat, try group.allReduceAsync(flat, .sum)))
     }

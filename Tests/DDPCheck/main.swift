@@ -8,7 +8,7 @@
 //
 //   hydranet-ddp-check DIR [--backbone convnet|mlp] [--weighting equal] [--source parameters|features]
 //                          [--steps 5] [--batch 8] [--pause-after STEP] [--timeout SECONDS]
-//                          [--sync-bn 1]
+//                          [--sync-bn 1] [--accumulate PARTS]
 import Foundation
 import HydraData
 import HydraNet
@@ -96,6 +96,33 @@ do {
         let mask = Tensor.ones([share], dtype: .bool)
         let batch = Batch(images: pick(images), labels: [pick(ages), pick(genders), pick(races)],
                           masks: [mask, mask, mask], indices: Array(0..<share))
+        if let parts = options["accumulate"].flatMap(Int.init) {
+            // Gradient accumulation by hand: the first parts-1 micro-batches under noSync, the
+            // last one synchronised; each micro-batch's loss scaled by 1/parts.
+            trainer.optimizer.zeroGrad()
+            try trainer.dataParallel?.beforeForward()
+            let micro = share / parts
+            for k in 0..<parts {
+                let part = Tensor(Array(Int64(k * micro)..<Int64((k + 1) * micro)))
+                let outputs = model.outputs(batch.images.indexSelect(dim: 0, index: part))
+                var loss = Tensor.zeros([])
+                for (t, task) in model.tasks.enumerated() {
+                    let m = batch.masks[t].indexSelect(dim: 0, index: part)
+                    loss = loss + task.maskedLoss(output: outputs[t], target: batch.labels[t].indexSelect(dim: 0, index: part),
+                                                  mask: m)
+                }
+                loss = loss * (1.0 / Double(parts))
+                if k < parts - 1, let ddp = trainer.dataParallel {
+                    try ddp.noSync { try loss.backward() }
+                } else {
+                    try loss.backward()
+                }
+            }
+            try trainer.dataParallel?.finishGradientSync()
+            trainer.optimizer.step()
+            if rank == 0 { say("step \(s + 1): accumulated \(parts)") }
+            continue
+        }
         let r = try trainer.step(batch, columns: [0, 1, 2])
         if rank == 0 {
             say("step \(s + 1): " + r.losses.map { $0.map { String(format: "%.6f", $0) } ?? "-" }.joined(separator: " "))

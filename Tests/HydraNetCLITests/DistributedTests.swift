@@ -83,6 +83,20 @@ struct DistributedTests {
         #expect(single[0].stdout.contains("step 5:") && double[0].stdout.contains("step 5:"))
     }
 
+    @Test("no_sync gradient accumulation: 2 ranks × 2 micro-batches equal one process with the combined batch")
+    func accumulationWithNoSync() throws {
+        let scratch = try ScratchFolder("ddp-nosync")
+        defer { scratch.cleanUp() }
+        let single = try Self.ranks(scratch.path("single"), ["--backbone", "mlp"], world: nil, logs: scratch.url)
+        let accumulated = try Self.ranks(scratch.path("accumulated"), ["--backbone", "mlp", "--accumulate", "2"], world: 2,
+                                         logs: scratch.url)
+        for outcome in single + accumulated { #expect(outcome.status == 0, "\(outcome.summary)") }
+        #expect(accumulated[0].stdout.contains("step 5: accumulated 2"), "\(accumulated[0].stdout)")
+        let difference = try Self.maxDifference(scratch.path("single/final.safetensors"),
+                                                scratch.path("accumulated/final.safetensors"))
+        #expect(difference <= 1e-5, "accumulation under noSync vs one process: max |Δw| = \(difference)")
+    }
+
     @Test("synchronized BatchNorm: 2 ranks equal one process with the combined batch (ConvNet), local BatchNorm does not")
     func synchronizedBatchNorm() throws {
         let scratch = try ScratchFolder("ddp-syncbn")
