@@ -39,7 +39,13 @@ struct Train: ParsableCommand {
 
     func run() throws {
         if try distributed.launches() { try distributed.launch(threadsGiven: engine.threads != nil) }
-        let (c, device) = try makeConfiguration()
+        var (c, device) = try makeConfiguration()
+        // Each local rank on its own GPU (LOCAL_RANK modulo the GPUs here), as torchrun users do.
+        if let e = c.distributed, device.kind == .cuda, engine.device.lowercased() != "cpu",
+           !engine.device.contains(":"), Device.cudaDeviceCount > 1 {
+            device = .cuda(e.localRank % Device.cudaDeviceCount)
+            c.device = device
+        }
         // Errors from here on (data, training) are reported as they are, without usage text.
         try runTraining(c, quiet: training.quiet, device: device)
     }
