@@ -12,6 +12,8 @@
 #include <torch/csrc/autograd/function_hook.h>
 #include <torch/csrc/autograd/variable.h>
 
+#include <c10/util/Logging.h>
+
 #include "shim.h"
 
 using namespace ctorch;
@@ -70,6 +72,11 @@ struct AllReduceSum : torch::autograd::Function<AllReduceSum> {
 }  // namespace
 
 extern "C" {
+void ct_distributed_quiet_logs(void) {
+  // c10d logs each failed connection attempt and timeout with a C++ backtrace; HydraNet
+  // reports those failures itself, as errors with one clear message.
+  FLAGS_caffe2_log_level = std::max<int>(FLAGS_caffe2_log_level, 3);
+}
 ct_tensor ct_allreduce_sum_differentiable(ct_group g, ct_tensor t) {
   CT_TENSOR(AllReduceSum::apply(T(t), reinterpret_cast<int64_t>(g)))
 }

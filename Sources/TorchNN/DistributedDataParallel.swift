@@ -62,6 +62,7 @@ public final class DistributedDataParallel: GradientReadyListener {
     private var nextBucket = 0
     private var inFlight: [(bucket: Int, flat: Tensor, work: CollectiveWork)] = []
     private var hookError: String?
+    private var bucketBuffers: [Tensor?] = []
     private let index: [ObjectIdentifier: Int]
 
     /// Wraps the replica's `parameters` and `buffers` (e.g. `module.parameters()` and its
@@ -80,6 +81,7 @@ public final class DistributedDataParallel: GradientReadyListener {
         for (i, p) in self.parameters.enumerated() { index[ObjectIdentifier(p)] = i }
         self.index = index
         bucketOf = Array(repeating: 0, count: self.parameters.count)
+        bucketBuffers = Array(repeating: nil, count: buckets.count)
         for (b, members) in buckets.enumerated() { for i in members { bucketOf[i] = b } }
         try withNoGrad {
             for t in parameters + buffers { try broadcastInPlace(t) }
@@ -187,21 +189,33 @@ public final class DistributedDataParallel: GradientReadyListener {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { copyNanoseconds += DispatchTime.now().uptimeNanoseconds - start }
         let members = buckets[b]
-        let dtype = parameters[members[0]].dtype, device = parameters[members[0]].device
-        var parts: [Tensor] = []
-        var present: [Double] = []
-        for i in members {
-            let p = parameters[i]
-            if !skipping.contains(i), let g = p.grad {
-                parts.append(g.reshaped([-1]))
-                present.append(1)
-            } else {
-                parts.append(Tensor.zeros([p.count], dtype: dtype, device: device))
-                present.append(0)
+        // One flat buffer per bucket, kept across steps (no fresh allocation to page in):
+        // the gradients (zeros where absent), then one presence flag per parameter.
+        let flat: Tensor
+        if let buffer = bucketBuffers[b] {
+            flat = buffer
+        } else {
+            let first = parameters[members[0]]
+            let total = members.reduce(0) { $0 + parameters[$1].count } + members.count
+            flat = Tensor.zeros([total], dtype: first.dtype, device: first.device)
+            bucketBuffers[b] = flat
+        }
+        withNoGrad {
+            var offset = 0
+            for (k, i) in members.enumerated() {
+                let p = parameters[i]
+                let slot = flat.narrow(dim: 0, start: offset, length: p.count)
+                let flag = flat.narrow(dim: 0, start: flat.count - members.count + k, length: 1)
+                if !skipping.contains(i), let g = p.grad {
+                    slot.copy_(g.reshaped([-1]))
+                    flag.fill_(1)
+                } else {
+                    slot.zero_()
+                    flag.zero_()
+                }
+                offset += p.count
             }
         }
-        parts.append(Tensor(present).to(device, dtype: dtype))
-        let flat = Tensor.cat(parts)
         inFlight.append((b, flat, try group.allReduceAsync(flat, .sum)))
     }
 

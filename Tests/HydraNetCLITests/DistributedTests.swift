@@ -183,9 +183,30 @@ struct DistributedTests {
             kill(victim.pid, SIGKILL)
             _ = victim.wait()
             #expect(!outcome.signalled && outcome.status != 0, "\(outcome.summary)")
-            let expected = stall ? "Timed out" : "Connection closed by peer"
-            #expect(outcome.stderr.contains("allreduce") && outcome.stderr.contains(expected),
+            #expect(outcome.stderr.contains("allreduce failed on rank 0 of 2: another rank exited, stalled past the timeout"),
                     "stall \(stall): \(outcome.stderr)")
+            // gloo's own words: a stalled peer times out; a dead one drops its connection.
+            #expect(stall ? outcome.stderr.contains("Timed out")
+                          : outcome.stderr.contains("Connection closed by peer") || outcome.stderr.contains("reset by peer"),
+                    "stall \(stall): \(outcome.stderr)")
+        }
+    }
+
+    @Test("rendezvous: a missing peer or an unreachable master is an error within the timeout")
+    func rendezvousTimeout() throws {
+        let scratch = try ScratchFolder("ddp-rendezvous")
+        defer { scratch.cleanUp() }
+        for rank in [0, 1] {
+            // Rank 0 waits for a worker that never comes; rank 1 looks for a master that is not there.
+            let env = try DistributedEnvironment(masterAddress: "127.0.0.1", masterPort: try LocalLauncher.freePort(),
+                                                 rank: rank, worldSize: 2).variables
+            let outcome = try HydranetProcess([scratch.path("r"), "--timeout", "2"], cache: scratch.path("c"), logs: scratch.url,
+                                              environment: env, executable: "hydranet-ddp-check").wait(hangGuard: 120)
+            #expect(!outcome.signalled && outcome.status != 0, "\(outcome.summary)")
+            #expect(outcome.stderr.contains("(TCPStore) failed") && outcome.stderr.contains("not every rank reached the rendezvous"),
+                    "rank \(rank): \(outcome.stderr)")
+            // One clear line, not c10d's retry logs with C++ backtraces.
+            #expect(!outcome.stderr.contains("frame #"), "rank \(rank): \(outcome.stderr)")
         }
     }
 
@@ -208,7 +229,7 @@ struct DistributedTests {
         let first = workers[0].wait(hangGuard: 180)
         _ = workers[1].wait()
         #expect(!first.signalled && first.status != 0, "\(first.summary)")
-        #expect(first.stderr.contains("Connection closed by peer") || first.stderr.contains("Timed out"), "\(first.stderr)")
+        #expect(first.stderr.contains("failed on rank 0 of 2: another rank exited"), "\(first.stderr)")
         #expect(first.stdout.contains("distributed: rank 0 of 2"), "\(first.stdout)")
         let files = RunFiles(out)
         #expect(files.exists("state.safetensors"), "epoch 1's state is missing")

@@ -298,6 +298,9 @@ typedef struct ct_store_s *ct_store;
 typedef struct ct_group_s *ct_group;
 /** An asynchronous collective in flight (c10d::Work). */
 typedef struct ct_work_s *ct_work;
+/** Silences c10's own log lines below FATAL (c10d's retries and timeouts, with backtraces);
+    the failures still reach the caller as errors. */
+void ct_distributed_quiet_logs(void);
 /** A TCPStore: the master (is_master=1) listens on port; every rank waits for world_size. */
 ct_store ct_tcp_store_create(const char *host, int port, int world_size, int is_master, int64_t timeout_ms);
 /** The same store with every key prefixed (c10d::PrefixStore). */

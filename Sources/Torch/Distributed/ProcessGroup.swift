@@ -72,8 +72,8 @@ public final class ProcessGroup: @unchecked Sendable {
     deinit { ct_group_free(handle) }
 
     private func work(_ name: String, _ h: ct_work?, _ tensors: [Tensor]) throws -> CollectiveWork {
-        guard let h else { throw TorchError.libtorch(op: name, message: lastTorchError) }
-        return CollectiveWork(handle: h, name: name, tensors: tensors)
+        guard let h else { throw DistributedError(operation: name, rank: rank, worldSize: worldSize, detail: lastTorchError) }
+        return CollectiveWork(handle: h, name: name, tensors: tensors, rank: rank, worldSize: worldSize)
     }
 
     /// Starts an in-place allreduce of `tensor` (contiguous, the same shape on every rank).
@@ -100,7 +100,11 @@ public final class ProcessGroup: @unchecked Sendable {
     /// the ranks' gradients alike. Blocking; every rank must call it at the same point of
     /// its forward (and so of its backward).
     public func differentiableSum(_ tensor: Tensor) throws -> Tensor {
-        try tryChecked("allreduce (differentiable)", ct_allreduce_sum_differentiable(handle, tensor.handle))
+        guard let h = ct_allreduce_sum_differentiable(handle, tensor.handle) else {
+            throw DistributedError(operation: "allreduce (synchronized BatchNorm)", rank: rank, worldSize: worldSize,
+                                   detail: lastTorchError)
+        }
+        return Tensor(owning: h)
     }
 
     /// Every rank's `tensor` (the same shape everywhere), in rank order.

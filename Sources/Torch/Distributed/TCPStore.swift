@@ -17,8 +17,11 @@ public final class TCPStore: @unchecked Sendable {
     public init(host: String, port: Int, worldSize: Int, isMaster: Bool, timeout: Duration) throws {
         guard (1...65535).contains(port) else { throw TorchError.invalidArgument("port \(port) is outside 1...65535") }
         guard worldSize >= 1 else { throw TorchError.invalidArgument("world size must be ≥ 1, got \(worldSize)") }
+        ct_distributed_quiet_logs()
         guard let h = ct_tcp_store_create(host, Int32(port), Int32(worldSize), isMaster ? 1 : 0, timeout.milliseconds) else {
-            throw TorchError.libtorch(op: "TCPStore(\(host):\(port))", message: lastTorchError)
+            throw DistributedError(operation: "rendezvous at \(host):\(port) (TCPStore)", rank: isMaster ? 0 : -1,
+                                   worldSize: worldSize, detail: lastTorchError,
+                                   explanation: "not every rank reached the rendezvous within the timeout")
         }
         handle = h
     }
