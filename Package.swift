@@ -118,6 +118,9 @@ let package = Package(
                           exclude: ["pytorch_step.py"]),
         // Eval throughput and batch-1 latency, fused vs unfused inference (bench/fused).
         .executableTarget(name: "hydranet-bench-fused", dependencies: ["HydraNet"], path: "bench/fused"),
+        // Training, eval and latency against PyTorch eager: fp32/bf16, NCHW/channels-last (bench/train).
+        .executableTarget(name: "hydranet-bench-train", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch"],
+                          path: "bench/train", exclude: ["pytorch_train.py"]),
         // Data-parallel scaling: 1 process × 2 threads vs 2 processes × 1 thread, PyTorch DDP beside (bench/ddp).
         .executableTarget(name: "hydranet-bench-ddp", dependencies: ["HydraNet", "HydraData", "TorchNN", "Torch"],
                           path: "bench/ddp", exclude: ["pytorch_ddp.py"]),

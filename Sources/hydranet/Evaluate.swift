@@ -48,6 +48,7 @@ struct Evaluate: ParsableCommand {
         let json = self.json
         let log: (String) -> Void = { line in if json { printError(line) } else { print(line) } }
         let predictor = try Predictor(checkpoint: model, device: device)
+        try engine.configure(predictor)
         try expected.check(predictor.spec, path: model)
         log("model: \(model) (\(predictor.spec.backbone.summary), input \(predictor.spec.inputSummary), tasks "
             + predictor.model.tasks.map(\.name).joined(separator: ", ") + ")")

@@ -60,6 +60,7 @@ struct Finetune: ParsableCommand {
         c.addTasks = added
         c.initialModel = model
         c.device = device
+        try engine.apply(to: &c.training)
         c.freezeBackbone = freezeBackbone
         c.trainHeads = heads.map { commaList($0) }
         let hidden = commaList(headHidden).map { Int($0) }

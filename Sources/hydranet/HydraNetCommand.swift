@@ -67,6 +67,32 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Intra-op threads (default: libtorch's choice).")
     var threads: Int?
 
+    @Option(help: "Forward arithmetic: fp32, or bf16 (bfloat16 autocast: mixed precision, float32 weights).")
+    var precision = "fp32"
+
+    @Flag(help: "Lay out images and convolution weights channels-last (NHWC).")
+    var channelsLast = false
+
+    /// The parsed `--precision`.
+    func parsedPrecision() throws -> Precision {
+        guard let p = Precision(rawValue: precision.lowercased()) else {
+            throw ValidationError("unknown precision '\(precision)': use fp32 or bf16")
+        }
+        return p
+    }
+
+    /// Applies `--precision` and `--channels-last` to a training configuration.
+    func apply(to c: inout TrainingConfiguration) throws {
+        c.precision = try parsedPrecision()
+        c.channelsLast = channelsLast
+    }
+
+    /// Applies `--precision` and `--channels-last` to a predictor.
+    func configure(_ predictor: Predictor) throws {
+        predictor.precision = try parsedPrecision()
+        if channelsLast { try predictor.useChannelsLast() }
+    }
+
     func apply() throws -> Device {
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be positive") }

@@ -42,6 +42,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         let device = try engine.apply()
         let predictor = try Predictor(checkpoint: model, device: device)
+        try engine.configure(predictor)
         try expected.check(predictor.spec, path: model)
         var inputs: [(name: String, load: @Sendable () throws -> [UInt8])] = []
         for path in paths {

@@ -41,6 +41,7 @@ struct Serve: ParsableCommand {
                                                maxBodyBytes: bytes, maxPixels: maxPixels)
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }
         let predictor = try Predictor(checkpoint: model, device: device)
+        try engine.configure(predictor)
         let server = try HydraServer(predictor: predictor, configuration: configuration, checkpoint: model)
         let tasks = predictor.model.tasks.map(\.name).joined(separator: ", ")
         let host = self.host

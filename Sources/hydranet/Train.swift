@@ -66,6 +66,7 @@ struct Train: ParsableCommand {
         c.frozenHeads = commaList(freezeHeads)
         c.device = device
         try training.apply(to: &c)
+        try engine.apply(to: &c.training)
         try distributed.apply(to: &c)
         do {
             try c.validate()

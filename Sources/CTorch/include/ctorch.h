@@ -291,6 +291,20 @@ int ct_is_inference_mode_enabled(void);
 /* Whether a tensor is an inference tensor (created under inference mode). */
 int ct_is_inference(ct_tensor t);
 
+/* ---- mixed precision and memory format ------------------------------------------------ */
+/* Autocast regions (torch.autocast): enter enables (or disables) autocast for a device type
+   with a dtype, exit restores what was there; per thread, exited in reverse order. */
+typedef struct ct_autocast_guard_s *ct_autocast_guard;
+ct_autocast_guard ct_autocast_enter(int dev_type, int dtype, int enabled);
+void ct_autocast_exit(ct_autocast_guard guard);
+int ct_is_autocast_enabled(int dev_type);
+/** t in the given memory format (channels_last 1: NHWC strides; 0: contiguous NCHW). */
+ct_tensor ct_contiguous_format(ct_tensor t, int channels_last);
+/** Whether a 4-D t is laid out channels-last. */
+int ct_is_channels_last(ct_tensor t);
+/** Replaces t's data by source's (`t.data = source`), keeping t's identity and autograd state. */
+int ct_set_data(ct_tensor t, ct_tensor source);
+
 /* ---- distributed (c10d) --------------------------------------------------------------- */
 /** A key-value store for rendezvous (c10d::Store). */
 typedef struct ct_store_s *ct_store;

@@ -16,6 +16,16 @@ public final class Predictor: @unchecked Sendable {
     public let device: Device
     /// Whether ``model`` has its BatchNorms folded into its convolutions.
     public let isFused: Bool
+    /// The forward's arithmetic (``Precision/bf16``: bfloat16 autocast).
+    public var precision: Precision = .fp32
+    /// Whether inputs (and, after ``useChannelsLast()``, the weights) are channels-last.
+    public private(set) var channelsLast = false
+
+    /// Lays out the model's convolution weights and every input channels-last.
+    public func useChannelsLast() throws {
+        try model.convertToChannelsLast()
+        channelsLast = true
+    }
 
     /// Loads `checkpoint` (``Checkpoint/loadModel(_:device:)``). A checkpoint without a
     /// recorded input is refused: its images could not be preprocessed as in training.
@@ -83,8 +93,9 @@ public final class Predictor: @unchecked Sendable {
         // Inference mode: the tensors made here never leave (the predictions are Swift values).
         withInferenceMode {
             let batch = images.rank == 3 ? images.unsqueezed(0) : images
-            let x = input.normalization.apply(batch.to(device: device))
-            return model.predict(x)
+            let normalized = input.normalization.apply(batch.to(device: device))
+            let x = channelsLast ? normalized.channelsLast() : normalized
+            return withPrecision(precision, device: device) { model.predict(x) }
         }
     }
 

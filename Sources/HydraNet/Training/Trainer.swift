@@ -62,6 +62,7 @@ public final class Trainer {
         allModelParameters = model.parameters()
         modelBuffers = model.namedBuffers().map(\.1)
         hasBatchNorm = model.modules().contains { $0 is BatchNorm }
+        if configuration.channelsLast { try model.convertToChannelsLast() }
         let optimizer = try Trainer.makeOptimizer(model: model, weighting: weighting, configuration: configuration)
         self.optimizer = optimizer
         scheduler = try configuration.schedule.map { try LRScheduler(optimizer, schedule: $0) }
@@ -137,7 +138,7 @@ public final class Trainer {
             switch weighting {
             case let .loss(method):
                 try distributed?.ddp.beforeForward()
-                let outputs = model.outputs(batch.images)
+                let outputs = forwardOutputs(batch.images)
                 try distributed?.group.throwRecordedFailure()
                 let losses = taskLosses(outputs, targets, masks, present)
                 let global = try globalLosses(losses.map { $0?.item() }, labelled: labelled)
@@ -233,8 +234,19 @@ public final class Trainer {
     private func recomputeLosses(_ images: Tensor, _ targets: [Tensor], _ masks: [Tensor], _ present: [Bool]) -> [Double?] {
         let buffers = modelBuffers.map { ($0, $0.clone()) }
         defer { withNoGrad { for (b, saved) in buffers { b.copy_(saved) } } }
-        return withNoGrad { taskLosses(model.outputs(images), targets, masks, present).map { $0?.item() } }
+        return withNoGrad { taskLosses(forwardOutputs(images), targets, masks, present).map { $0?.item() } }
     }
+
+    /// The task outputs of a training forward, in the configured precision and layout; float32.
+    func forwardOutputs(_ images: Tensor) -> [Tensor] {
+        withPrecision(configuration.precision, device: images.device) { model.outputs(inputLayout(images)) }.map(float32)
+    }
+
+    private func inputLayout(_ images: Tensor) -> Tensor {
+        configuration.channelsLast && images.rank == 4 ? images.channelsLast() : images
+    }
+
+    private func float32(_ t: Tensor) -> Tensor { t.dtype == .float32 ? t : t.to(dtype: .float32) }
 
     private func clipAndStep() {
         if let c = configuration.gradientClipNorm {
@@ -247,10 +259,12 @@ public final class Trainer {
                               _ targets: [Tensor], _ masks: [Tensor], _ labelled: [Int]) throws -> StepResult {
         optimizer.zeroGrad()
         try distributed?.ddp.beforeForward()
-        let features = model.features(images)
+        let features = float32(withPrecision(configuration.precision, device: images.device) {
+            model.features(inputLayout(images))
+        })
         try distributed?.group.throwRecordedFailure()
         let z = source == .features ? features.detached().requiringGrad() : features
-        let outputs = model.headOutputs(z)
+        let outputs = withPrecision(configuration.precision, device: images.device) { model.headOutputs(z) }.map(float32)
         let losses = taskLosses(outputs, targets, masks, labelled.map { $0 > 0 })
         let global = try globalLosses(losses.map { $0?.item() }, labelled: labelled)
         let lossValues = global.values

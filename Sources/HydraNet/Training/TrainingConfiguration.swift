@@ -27,6 +27,12 @@ public struct TrainingConfiguration: Sendable {
     public var seed: UInt64 = 0
     /// What a non-finite loss or gradient does: stop training (the default) or skip the step.
     public var onNonFinite: NonFinitePolicy = .stop
+    /// The forward's arithmetic: float32, or bfloat16 autocast (mixed precision; losses,
+    /// weighting and the optimizer stay float32).
+    public var precision: Precision = .fp32
+    /// Lay out the images (and the model's convolution weights, see
+    /// `Module.convertToChannelsLast()`) channels-last.
+    public var channelsLast = false
 
     public init() {}
 

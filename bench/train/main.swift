@@ -1,0 +1,175 @@
+// hydranet-bench-train: HydraNet against PyTorch eager on this CPU, in one run, interleaved
+// round by round, each measurement in a fresh process (so its peak RSS is its own):
+//   training img/s of a ResNet-18 HydraNet (age, gender, race; equal weighting; AdamW) at
+//     32 and 64 px, batch 64, float32 and bfloat16 autocast, NCHW and channels-last;
+//   eval img/s at batch 256 (HydraNet: the Predictor path, BatchNorm folded; PyTorch:
+//     inference_mode), float32 and bfloat16;
+//   batch-1 latency at 32 px, p50 and p99;
+//   the peak RSS of each training process.
+// Prints a table of medians with HydraNet ÷ PyTorch speed ratios.
+//
+//   swift run -c release hydranet-bench-train [--rounds 3] [--steps 10] [--threads 2] [--quick]
+import Foundation
+import HydraData
+import HydraNet
+import Torch
+import TorchNN
+
+func argument(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? .nan : (s[(s.count - 1) / 2] + s[s.count / 2]) / 2
+}
+func peakRSS() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+    return kb * 1024
+}
+
+let tasks = [HydraTask(name: "age", kind: .regression, standardize: false), HydraTask(name: "gender", kind: .binary),
+             HydraTask(name: "race", kind: .multiclass(5))]
+
+/// One measurement in this process: `mode` train / eval / latency.
+func worker(mode: String, size: Int, batch: Int, steps: Int, threads: Int, precision: Precision, channelsLast: Bool) throws {
+    Torch.numThreads = threads
+    let g = Generator(seed: 0)
+    let model = try HydraNetModel(backbone: ResNet(depth: .resnet18, numClasses: nil, generator: g), tasks: tasks, generator: g)
+    let x = Tensor.randn([batch, 3, size, size], generator: g)
+    var times: [Double] = []
+    let warmup = 3
+    if mode == "train" {
+        var c = TrainingConfiguration()
+        c.optimizer = .adamw
+        c.precision = precision
+        c.channelsLast = channelsLast
+        let trainer = try Trainer(model: model, weighting: try WeightingFactory.make("equal", tasks: tasks, source: nil),
+                                  configuration: c)
+        trainer.geometryEvery = 0
+        let mask = Tensor.ones([batch], dtype: .bool)
+        let b = Batch(images: x, labels: [Tensor.rand([batch], generator: g),
+                                          Tensor.randint(0, 2, [batch], generator: g).to(dtype: .float32),
+                                          Tensor.randint(0, 5, [batch], generator: g)],
+                      masks: [mask, mask, mask], indices: Array(0..<batch))
+        model.train()
+        for i in 0..<(warmup + steps) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try trainer.step(b, columns: [0, 1, 2])
+            if i >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        }
+    } else {
+        // The Predictor's path (BatchNorm folded, inference mode) on already-normalised input.
+        let spec = ModelSpec(describing: model, input: .init(size: size))
+        let predictor = try Predictor(model: model, spec: spec)
+        predictor.precision = precision
+        if channelsLast { try predictor.useChannelsLast() }
+        let images = Tensor.randint(0, 256, [batch, 3, size, size], generator: g).to(dtype: .uint8)
+        for i in 0..<(warmup + steps) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = predictor.predict(images: images)
+            if i >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        }
+    }
+    let sorted = times.sorted()
+    let p99 = sorted[min(sorted.count - 1, Int((0.99 * Double(sorted.count - 1)).rounded()))]
+    let line: [String: Double] = ["median": median(times), "p99": p99, "peak_rss": peakRSS()]
+    say("RESULT " + String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+}
+
+if let mode = argument("--role") {
+    try worker(mode: mode, size: Int(argument("--size")!)!, batch: Int(argument("--batch")!)!,
+               steps: Int(argument("--steps")!)!, threads: Int(argument("--threads")!)!,
+               precision: Precision(rawValue: argument("--precision")!)!, channelsLast: argument("--layout") == "nhwc")
+    exit(0)
+}
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let me = Bundle.main.executablePath ?? CommandLine.arguments[0]
+let python = root.appendingPathComponent(".venv/bin/python").path
+let script = root.appendingPathComponent("bench/train/pytorch_train.py").path
+let rounds = Int(argument("--rounds") ?? "") ?? 3
+let steps = Int(argument("--steps") ?? "") ?? 10
+let threads = Int(argument("--threads") ?? "") ?? 2
+
+func run(_ executable: String, _ arguments: [String]) throws -> [String: Double] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["OMP_NUM_THREADS"] = String(threads)
+    p.environment = env
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let line = text.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }) else {
+        throw HydraError.invalidConfiguration("\(executable) \(arguments.joined(separator: " ")) failed:\n\(text)")
+    }
+    return try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as! [String: Double]
+}
+
+struct Case: Hashable {
+    let mode: String, size: Int, batch: Int, precision: String, layout: String
+    var label: String {
+        switch mode {
+        case "train": "train \(size) px, batch \(batch), \(precision), \(layout)"
+        case "eval": "eval \(size) px, batch \(batch), \(precision), \(layout)"
+        default: "latency \(size) px, batch 1, \(precision), \(layout)"
+        }
+    }
+}
+var cases: [Case] = []
+let quick = CommandLine.arguments.contains("--quick")
+for size in quick ? [64] : [32, 64] {
+    for precision in ["fp32", "bf16"] {
+        for layout in ["nchw", "nhwc"] { cases.append(Case(mode: "train", size: size, batch: 64, precision: precision, layout: layout)) }
+    }
+}
+for precision in ["fp32", "bf16"] {
+    for layout in ["nchw", "nhwc"] { cases.append(Case(mode: "eval", size: 64, batch: 256, precision: precision, layout: layout)) }
+}
+for precision in ["fp32", "bf16"] { cases.append(Case(mode: "latency", size: 32, batch: 1, precision: precision, layout: "nchw")) }
+
+say("ResNet-18 HydraNet vs PyTorch \(ProcessInfo.processInfo.environment["TORCH_VERSION"] ?? "2.11") eager, \(threads) threads, "
+    + "\(steps) timed steps after 3 warm-up (latency: \(steps * 10)), \(rounds) interleaved rounds, medians")
+nonisolated(unsafe) var results: [Case: (hydra: [[String: Double]], torch: [[String: Double]])] = [:]
+for round in 1...rounds {
+    for c in cases {
+        let n = c.mode == "latency" ? steps * 10 : steps
+        let common = ["--size", String(c.size), "--batch", String(c.batch), "--steps", String(n), "--threads", String(threads),
+                      "--precision", c.precision, "--layout", c.layout]
+        let h = try run(me, ["--role", c.mode] + common)
+        let t = try run(python, [script, c.mode, String(c.size), String(c.batch), String(n), String(threads), c.precision, c.layout])
+        var entry = results[c] ?? ([], [])
+        entry.hydra.append(h)
+        entry.torch.append(t)
+        results[c] = entry
+        say("round \(round): \(c.label): HydraNet \(String(format: "%.1f", h["median"]! * 1000)) ms, "
+            + "PyTorch \(String(format: "%.1f", t["median"]! * 1000)) ms")
+    }
+}
+say("")
+say("| measurement | HydraNet | PyTorch eager | HydraNet speed ÷ PyTorch | peak RSS HydraNet / PyTorch (MiB) |")
+say("|---|---:|---:|---:|---:|")
+for c in cases {
+    let r = results[c]!
+    let h = median(r.hydra.map { $0["median"]! }), t = median(r.torch.map { $0["median"]! })
+    let rss = c.mode == "train"
+        ? String(format: "%.0f / %.0f", median(r.hydra.map { $0["peak_rss"]! }) / 1_048_576, median(r.torch.map { $0["peak_rss"]! }) / 1_048_576)
+        : "—"
+    if c.mode == "latency" {
+        let hp = median(r.hydra.map { $0["p99"]! }), tp = median(r.torch.map { $0["p99"]! })
+        say("| \(c.label) | p50 \(String(format: "%.2f", h * 1000)) ms, p99 \(String(format: "%.2f", hp * 1000)) ms | "
+            + "p50 \(String(format: "%.2f", t * 1000)) ms, p99 \(String(format: "%.2f", tp * 1000)) ms | "
+            + "\(String(format: "%.2f×", t / h)) (latency \(String(format: "%.2f", h / t)) of PyTorch's) | \(rss) |")
+    } else {
+        say("| \(c.label) | \(String(format: "%.1f", Double(c.batch) / h)) img/s | \(String(format: "%.1f", Double(c.batch) / t)) img/s | "
+            + "\(String(format: "%.2f×", t / h)) | \(rss) |")
+    }
+}
