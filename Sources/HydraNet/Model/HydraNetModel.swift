@@ -167,9 +167,11 @@ public final class HydraNetModel: Module {
     /// Predictions for a batch of preprocessed images (eval mode, no gradients): one
     /// dictionary per sample, task name → prediction.
     public func predict(_ images: Tensor) -> [[String: Prediction]] {
+        // Switching modes walks the module tree (reflection): only when the model is training
+        // (and back to training mode with its frozen parts still in eval mode).
         let wasTraining = isTraining
-        eval()
-        defer { train(wasTraining) }
+        if wasTraining { eval() }
+        defer { if wasTraining { enterTrainingMode() } }
         return predictions(fromOutputs: withNoGrad { outputs(images) })
     }
 
