@@ -10,17 +10,22 @@
 //
 // It prints `rss_before_bytes`, `rss_growth_bytes` and `live_tensor_growth` (tensor handles
 // alive after minus before: exactly 0 when nothing leaks), and exits 1 with a message when it
-// cannot measure (no /proc/self/statm, say): a check that cannot measure must not pass.
+// cannot measure (no RssAnon in /proc/self/status, say): a check that cannot measure must not pass.
 import Foundation
 import HydraNet
 import Torch
 import TorchNN
 
+/// Anonymous resident memory (`RssAnon` in /proc/self/status): the heap and other private
+/// memory a leak grows. File-backed pages (libtorch's code, faulted in as new kernels first
+/// run) are left out: they are not leaks and vary with what else the machine does.
 func residentBytes() -> Int? {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]), pages > 0 else { return nil }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
+          let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? ""), kb > 0 else {
+        return nil
+    }
+    return kb * 1024
 }
 
 func fail(_ message: String) -> Never {
@@ -40,12 +45,12 @@ func measure(warmUp: Int, count: Int, _ body: (Int) throws -> Void) rethrows {
     for i in 0..<warmUp {
         try body(i)
         if i >= warmUp - window {
-            guard let rss = residentBytes() else { fail("cannot read the resident set size from /proc/self/statm") }
+            guard let rss = residentBytes() else { fail("cannot read RssAnon from /proc/self/status") }
             before = max(before, rss)
         }
     }
     if warmUp == 0 {
-        guard let rss = residentBytes() else { fail("cannot read the resident set size from /proc/self/statm") }
+        guard let rss = residentBytes() else { fail("cannot read RssAnon from /proc/self/status") }
         before = rss
     }
     let handlesBefore = Torch.liveTensorHandles
@@ -53,7 +58,7 @@ func measure(warmUp: Int, count: Int, _ body: (Int) throws -> Void) rethrows {
     for i in 0..<count {
         try body(warmUp + i)
         if i >= count - window {
-            guard let rss = residentBytes() else { fail("cannot read the resident set size from /proc/self/statm") }
+            guard let rss = residentBytes() else { fail("cannot read RssAnon from /proc/self/status") }
             after = max(after, rss)
         }
     }
