@@ -64,8 +64,7 @@ public class BatchNorm: Module {
     private func synchronizedForward(_ x: Tensor, group: ProcessGroup, factor: Double) -> Tensor {
         let c = numFeatures
         let dims = [0] + Array(2..<x.rank)
-        var shape = [1, c] + Array(repeating: 1, count: x.rank - 2)
-        shape[1] = c
+        let shape = [1, c] + Array(repeating: 1, count: x.rank - 2)
         do {
             let local = Tensor.cat([x.sum(dims: dims), Tensor.full([1], Double(x.count / c), dtype: x.dtype)])
             let sums = try group.differentiableSum(local)

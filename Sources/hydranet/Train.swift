@@ -41,8 +41,7 @@ struct Train: ParsableCommand {
         if try distributed.launches() { try distributed.launch(threadsGiven: engine.threads != nil) }
         var (c, device) = try makeConfiguration()
         // Each local rank on its own GPU (LOCAL_RANK modulo the GPUs here), as torchrun users do.
-        if let e = c.distributed, device.kind == .cuda, engine.device.lowercased() != "cpu",
-           !engine.device.contains(":"), Device.cudaDeviceCount > 1 {
+        if let e = c.distributed, device.kind == .cuda, !engine.device.contains(":"), Device.cudaDeviceCount > 1 {
             device = .cuda(e.localRank % Device.cudaDeviceCount)
             c.device = device
         }

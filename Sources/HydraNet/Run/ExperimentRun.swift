@@ -235,12 +235,13 @@ public final class ExperimentRun {
         let fm = FileManager.default
         // Only rank 0 writes the run folder; the other ranks write into a scratch folder of
         // their own (removed at the end) and keep no TensorBoard events.
+        var scratch: String?
         if let group = processGroup, group.rank != 0 {
-            c.outputDirectory = (NSTemporaryDirectory() as NSString)
+            scratch = (NSTemporaryDirectory() as NSString)
                 .appendingPathComponent("hydranet-rank\(group.rank)-\(ProcessInfo.processInfo.processIdentifier)")
+            c.outputDirectory = scratch!
             c.writesTensorBoard = false
         }
-        let scratch = processGroup.map { $0.rank != 0 } == true ? c.outputDirectory : nil
         defer { if let scratch { try? fm.removeItem(atPath: scratch) } }
         try fm.createDirectory(atPath: c.outputDirectory, withIntermediateDirectories: true)
         AtomicFile.removeStaleTemporaries(in: c.outputDirectory)

@@ -2,13 +2,6 @@ import Foundation
 import Torch
 import TorchNN
 
-/// The state a trainer keeps for data-parallel training (see ``Trainer/distribute(over:bucketCapMB:)``).
-final class DistributedState {
-    let ddp: DistributedDataParallel
-    var group: ProcessGroup { ddp.group }
-    init(_ ddp: DistributedDataParallel) { self.ddp = ddp }
-}
-
 /// Per-task loss values and label counts summed over ranks.
 struct GlobalLosses {
     /// The labelled-sample-weighted mean loss over all ranks (nil: no rank had labels).
@@ -42,29 +35,26 @@ extension Trainer {
         }
         var params = allModelParameters
         if case let .loss(w) = weighting { params += w.parameters }
-        distributed = DistributedState(try DistributedDataParallel(parameters: params, buffers: modelBuffers,
-                                                                   group: group, bucketCapMB: bucketCapMB))
+        dataParallel = try DistributedDataParallel(parameters: params, buffers: modelBuffers, group: group,
+                                                   bucketCapMB: bucketCapMB)
     }
 
     /// The process group of a distributed trainer.
-    public var processGroup: ProcessGroup? { distributed?.group }
+    public var processGroup: ProcessGroup? { dataParallel?.group }
 
-    /// The gradient synchronisation of a distributed trainer (its settings and last step's
-    /// statistics).
-    public var dataParallel: DistributedDataParallel? { distributed?.ddp }
 
     /// Whether this process writes files and logs (rank 0, or not distributed).
-    public var isPrimary: Bool { (distributed?.group.rank ?? 0) == 0 }
+    public var isPrimary: Bool { (dataParallel?.group.rank ?? 0) == 0 }
 
     /// Makes every rank's buffers rank 0's (before evaluating, so that all ranks see one model).
     public func synchronizeBuffers() throws {
-        try distributed?.ddp.beforeForward()
+        try dataParallel?.beforeForward()
     }
 
     /// Whether any rank asked to stop (one tiny allreduce when distributed).
     func anyRankStopping() throws -> Bool {
         let local = stopRequest?.isRequested == true
-        guard let group = distributed?.group else { return local }
+        guard let group = dataParallel?.group else { return local }
         let flag = Tensor([local ? 1.0 : 0.0])
         try group.allReduce(flag, .max)
         return flag.item() > 0
@@ -72,7 +62,7 @@ extension Trainer {
 
     /// Sums loss values and label counts over ranks (local values when not distributed).
     func globalLosses(_ values: [Double?], labelled: [Int]) throws -> GlobalLosses {
-        guard let group = distributed?.group else { return GlobalLosses(values: values, labelled: labelled) }
+        guard let group = dataParallel?.group else { return GlobalLosses(values: values, labelled: labelled) }
         let t = values.count
         var flat = [Double](repeating: 0, count: 2 * t)
         for k in 0..<t {

@@ -38,8 +38,9 @@ public final class Trainer {
     private let headParameters: [[Tensor]]
     let allModelParameters: [Tensor]
     let modelBuffers: [Tensor]
-    /// Set by ``distribute(over:bucketCapMB:)``.
-    var distributed: DistributedState?
+    /// The gradient synchronisation of a distributed trainer (its settings and last step's
+    /// statistics); set by ``distribute(over:bucketCapMB:synchronizedBatchNorm:)``.
+    public internal(set) var dataParallel: DistributedDataParallel?
     private let hasBatchNorm: Bool
 
     /// - Parameters:
@@ -137,9 +138,9 @@ public final class Trainer {
         do {
             switch weighting {
             case let .loss(method):
-                try distributed?.ddp.beforeForward()
+                try dataParallel?.beforeForward()
                 let outputs = forwardOutputs(batch.images)
-                try distributed?.group.throwRecordedFailure()
+                try dataParallel?.group.throwRecordedFailure()
                 let losses = taskLosses(outputs, targets, masks, present)
                 let global = try globalLosses(losses.map { $0?.item() }, labelled: labelled)
                 let values = global.values
@@ -147,7 +148,7 @@ public final class Trainer {
                 let total = method.combine(losses, epoch: epoch, step: globalStep)
                 optimizer.zeroGrad()
                 if total.requiresGrad { try total.backward() }
-                try distributed?.ddp.finishGradientSync()
+                try dataParallel?.finishGradientSync()
                 try checkFiniteGradients()
                 clipAndStep()
                 if method.needsLossesAfterStep {
@@ -258,11 +259,11 @@ public final class Trainer {
     private func gradientStep(_ aggregator: any GradientAggregator, _ source: GradientSource, _ images: Tensor,
                               _ targets: [Tensor], _ masks: [Tensor], _ labelled: [Int]) throws -> StepResult {
         optimizer.zeroGrad()
-        try distributed?.ddp.beforeForward()
+        try dataParallel?.beforeForward()
         let features = float32(withPrecision(configuration.precision, device: images.device) {
             model.features(inputLayout(images))
         })
-        try distributed?.group.throwRecordedFailure()
+        try dataParallel?.group.throwRecordedFailure()
         let z = source == .features ? features.detached().requiringGrad() : features
         let outputs = withPrecision(configuration.precision, device: images.device) { model.headOutputs(z) }.map(float32)
         let losses = taskLosses(outputs, targets, masks, labelled.map { $0 > 0 })
@@ -279,7 +280,7 @@ public final class Trainer {
         for t in rowsTasks {
             let head = headParameters[t].filter(\.requiresGrad)
             guard !(shared.isEmpty && head.isEmpty), let loss = losses[t], loss.requiresGrad else {
-                rows.append(Tensor.zeros([distributed == nil || shared.isEmpty ? 0 : sharedCount]))
+                rows.append(Tensor.zeros([dataParallel == nil || shared.isEmpty ? 0 : sharedCount]))
                 continue
             }
             let grads = try Autograd.grad(outputs: [loss], inputs: shared + head,
@@ -293,25 +294,25 @@ public final class Trainer {
         var condition: Double?
         // Distributed: every rank gets the combined batch's Jacobian (parameter gradients
         // averaged; feature gradients gathered side by side, each scaled by 1/world size).
-        let world = distributed?.group.worldSize ?? 1
-        if let group = distributed?.group, !rowsTasks.isEmpty, !shared.isEmpty {
+        let world = dataParallel?.group.worldSize ?? 1
+        if let group = dataParallel?.group, !rowsTasks.isEmpty, !shared.isEmpty {
             let local = Tensor.stack(rows)
             if source == .features {
                 rows = try group.allGather(local).map { $0 * (1.0 / Double(world)) }
                 rows = rowsTasks.indices.map { k in Tensor.cat(rows.map { $0[k] }) }
             } else {
-                let mean = try distributed!.ddp.averaged(local)
+                let mean = try dataParallel!.averaged(local)
                 rows = rowsTasks.indices.map { mean[$0] }
             }
         }
-        distributed?.ddp.markGradientsReady(headParameters.joined().filter(\.requiresGrad))
+        dataParallel?.markGradientsReady(headParameters.joined().filter(\.requiresGrad))
         // A task's non-finite gradient is found before the aggregator (and its state) sees it.
         for (k, t) in rowsTasks.enumerated() where rows[k].count > 0 && rows[k].isFinite().all().item() == 0 {
             throw NonFiniteValue(task: model.tasks[t].name, quantity: .gradient,
                                  value: rows[k].to(dtype: .float64).square().sum().sqrt().item())
         }
         // (Distributed: head gradients are still local here; they are checked once averaged.)
-        for p in headParameters.joined() where p.requiresGrad && distributed == nil {
+        for p in headParameters.joined() where p.requiresGrad && dataParallel == nil {
             if let g = p.grad, g.isFinite().all().item() == 0 {
                 let t = headParameters.firstIndex { $0.contains { $0 === p } }!
                 throw NonFiniteValue(task: model.tasks[t].name, quantity: .gradient,
@@ -332,9 +333,9 @@ public final class Trainer {
                 // gradient average restores the combined batch's backbone gradient.
                 let n = features.count
                 let mine = world == 1 ? aggregation.update
-                    : aggregation.update.narrow(dim: 0, start: distributed!.group.rank * n, length: n) * Double(world)
+                    : aggregation.update.narrow(dim: 0, start: dataParallel!.group.rank * n, length: n) * Double(world)
                 try features.backward(gradient: mine.reshaped(features.shape).to(dtype: features.dtype))
-                try distributed?.ddp.finishGradientSync()
+                try dataParallel?.finishGradientSync()
             } else {
                 var offset = 0
                 for p in shared {
@@ -342,12 +343,12 @@ public final class Trainer {
                     p.grad = aggregation.update.narrow(dim: 0, start: offset, length: n).reshaped(p.shape).to(dtype: p.dtype)
                     offset += n
                 }
-                try distributed?.ddp.finishGradientSync(alreadyReduced: shared)
+                try dataParallel?.finishGradientSync(alreadyReduced: shared)
             }
         } else {
-            try distributed?.ddp.finishGradientSync()
+            try dataParallel?.finishGradientSync()
         }
-        if distributed != nil { try checkFiniteGradients() }
+        if dataParallel != nil { try checkFiniteGradients() }
         clipAndStep()
         return StepResult(losses: lossValues, weights: weights, cosines: cosines, gramCondition: condition,
                           labelled: global.labelled)
