@@ -42,7 +42,7 @@ struct Finetune: ParsableCommand {
         let device = try engine.apply()
         let spec = try Checkpoint.spec(at: model)
         try expected.check(spec, path: model)
-        var c = RunConfiguration()
+        var c = RunConfiguration.general
         let added = try addTasks.map { declaration in
             do {
                 return try CSVManifest.Column(declaration: declaration).name
@@ -60,7 +60,7 @@ struct Finetune: ParsableCommand {
         c.addTasks = added
         c.initialModel = model
         c.device = device
-        try engine.apply(to: &c.training)
+        try engine.apply(to: &c)
         c.freezeBackbone = freezeBackbone
         c.trainHeads = heads.map { commaList($0) }
         let hidden = commaList(headHidden).map { Int($0) }

@@ -67,30 +67,40 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Intra-op threads (default: libtorch's choice).")
     var threads: Int?
 
-    @Option(help: "Forward arithmetic: fp32, or bf16 (bfloat16 autocast: mixed precision, float32 weights).")
-    var precision = "fp32"
+    @Option(help: ArgumentHelp("Forward arithmetic: fp32, or bf16 (bfloat16 autocast: mixed precision, float32 weights; fast on "
+        + "CPUs with AMX or AVX-512 BF16, slow elsewhere). Default: fp32."))
+    var precision: String?
 
-    @Flag(help: "Lay out images and convolution weights channels-last (NHWC).")
-    var channelsLast = false
+    @Flag(inversion: .prefixedNo,
+          help: "Lay out images and convolution weights channels-last (NHWC). Default: on for the UTKFace recipe, off otherwise.")
+    var channelsLast: Bool?
 
-    /// The parsed `--precision`.
-    func parsedPrecision() throws -> Precision {
+    @Flag(inversion: .prefixedNo,
+          help: ArgumentHelp("Flip test-time augmentation: average each image's outputs with its mirror image's. Default: the model's "
+            + "own setting (train: on for the UTKFace recipe)."))
+    var flipTta: Bool?
+
+    /// The parsed `--precision` (nil when not given).
+    func parsedPrecision() throws -> Precision? {
+        guard let precision else { return nil }
         guard let p = Precision(rawValue: precision.lowercased()) else {
             throw ValidationError("unknown precision '\(precision)': use fp32 or bf16")
         }
         return p
     }
 
-    /// Applies `--precision` and `--channels-last` to a training configuration.
-    func apply(to c: inout TrainingConfiguration) throws {
-        c.precision = try parsedPrecision()
-        c.channelsLast = channelsLast
+    /// Applies the given `--precision`, `--channels-last` and `--flip-tta` to a run's configuration.
+    func apply(to c: inout RunConfiguration) throws {
+        if let p = try parsedPrecision() { c.training.precision = p }
+        if let channelsLast { c.training.channelsLast = channelsLast }
+        if let flipTta { c.testTimeFlip = flipTta }
     }
 
-    /// Applies `--precision` and `--channels-last` to a predictor.
+    /// Applies `--precision`, `--channels-last` and `--flip-tta` to a predictor.
     func configure(_ predictor: Predictor) throws {
-        predictor.precision = try parsedPrecision()
-        if channelsLast { try predictor.useChannelsLast() }
+        predictor.precision = try parsedPrecision() ?? .fp32
+        if channelsLast == true { try predictor.useChannelsLast() }
+        if let flipTta { predictor.testTimeFlip = flipTta }
     }
 
     func apply() throws -> Device {

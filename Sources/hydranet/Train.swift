@@ -15,8 +15,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: "Input size: images are resized to N×N.")
-    var imageSize = 32
+    @Option(help: "Input size: images are resized to N×N. Default: 56 for the UTKFace recipe, 32 otherwise.")
+    var imageSize: Int?
 
     @Option(help: "Backbone: \(RunConfiguration.BackboneKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var backbone = "resnet18"
@@ -35,6 +35,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
+    @OptionGroup var recipe: NewTaskLossOptions
+
     @OptionGroup var distributed: DistributedOptions
 
     func run() throws {
@@ -52,9 +54,10 @@ struct Train: ParsableCommand {
     /// The run the flags describe (validated; a usage error otherwise) and its device.
     func makeConfiguration() throws -> (RunConfiguration, Device) {
         let device = try engine.apply()
-        var c = RunConfiguration()
-        c.data = try dataOptions.source()
-        c.imageSize = imageSize
+        // A UTKFace folder starts from the UTKFace recipe, anything else from the general
+        // defaults; every flag given overrides them.
+        var c = RunConfiguration.defaults(for: try dataOptions.source())
+        if let imageSize { c.imageSize = imageSize }
         guard let kind = RunConfiguration.BackboneKind(rawValue: backbone) else {
             throw ValidationError("unknown backbone '\(backbone)'")
         }
@@ -65,7 +68,8 @@ struct Train: ParsableCommand {
         c.frozenHeads = commaList(freezeHeads)
         c.device = device
         try training.apply(to: &c)
-        try engine.apply(to: &c.training)
+        try recipe.apply(to: &c)
+        try engine.apply(to: &c)
         try distributed.apply(to: &c)
         do {
             try c.validate()

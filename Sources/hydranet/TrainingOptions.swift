@@ -5,8 +5,9 @@ import HydraNet
 /// How to train: the flags `train` and `finetune` share (weighting, optimizer, schedule,
 /// epochs, batches, seed, output folder).
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Weighting method: \(WeightingFactory.allNames.joined(separator: ", ")).")
-    var weighting = "uncertainty"
+    @Option(help: ArgumentHelp("Weighting method: \(WeightingFactory.allNames.joined(separator: ", ")). Default: equal for the "
+        + "UTKFace recipe, uncertainty otherwise."))
+    var weighting: String?
 
     @Option(help: "Gradient source for gradient methods: exact or features.")
     var gradientSource: String?
@@ -14,23 +15,23 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weights for --weighting static, comma-separated, one per task.")
     var weights: String?
 
-    @Option(help: "Epochs.")
-    var epochs = 3
+    @Option(help: "Epochs. Default: 5 for the UTKFace recipe, 3 otherwise.")
+    var epochs: Int?
 
-    @Option(help: "Batch size.")
-    var batchSize = 64
+    @Option(help: "Batch size. Default: 64.")
+    var batchSize: Int?
 
-    @Option(help: "Optimizer: sgd, adam, adamw, rmsprop.")
-    var optimizer = "adamw"
+    @Option(help: "Optimizer: sgd, adam, adamw, rmsprop. Default: adamw.")
+    var optimizer: String?
 
-    @Option(help: "Learning rate.")
-    var lr = 1e-3
+    @Option(help: "Learning rate. Default: 0.001.")
+    var lr: Double?
 
-    @Option(help: "Weight decay.")
-    var weightDecay = 1e-4
+    @Option(help: "Weight decay. Default: 0.0001.")
+    var weightDecay: Double?
 
-    @Option(help: "Schedule: none, cosine, onecycle.")
-    var schedule = "cosine"
+    @Option(help: "Schedule: none, cosine, onecycle. Default: cosine.")
+    var schedule: String?
 
     @Flag(help: "Turn off training augmentation (flip, crop).")
     var noAugment = false
@@ -60,9 +61,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "On a non-finite loss or gradient: stop (default) or skip the step (counted in the epoch line).")
     var onNonfinite = "stop"
 
-    /// Sets these options on `c` (`defaultOutput` when no --output is given).
+    /// Sets the options given on `c` (whose values are the defaults for the others;
+    /// `defaultOutput` when no --output is given).
     func apply(to c: inout RunConfiguration, defaultOutput: String = "runs/latest") throws {
-        c.weighting = weighting
+        if let weighting { c.weighting = weighting }
         if let gradientSource {
             guard let source = GradientSource(rawValue: gradientSource) else {
                 throw ValidationError("unknown gradient source '\(gradientSource)': use exact or features")
@@ -74,21 +76,25 @@ struct TrainingOptions: ParsableArguments {
             guard values.allSatisfy({ $0 != nil }) else { throw ValidationError("--weights must be numbers, e.g. 1,0.5,2") }
             c.staticWeights = values.map { $0! }
         }
-        guard let opt = OptimizerKind(rawValue: optimizer) else { throw ValidationError("unknown optimizer '\(optimizer)'") }
-        c.training.optimizer = opt
-        c.training.epochs = epochs
-        c.training.learningRate = lr
-        c.training.weightDecay = weightDecay
+        if let optimizer {
+            guard let opt = OptimizerKind(rawValue: optimizer) else { throw ValidationError("unknown optimizer '\(optimizer)'") }
+            c.training.optimizer = opt
+        }
+        if let epochs { c.training.epochs = epochs }
+        if let lr { c.training.learningRate = lr }
+        if let weightDecay { c.training.weightDecay = weightDecay }
         c.training.seed = seed
-        c.batchSize = batchSize
-        c.augment = !noAugment
+        if let batchSize { c.batchSize = batchSize }
+        if noAugment { c.augment = false }
         c.baselineFile = baseline
         c.outputDirectory = output ?? defaultOutput
         c.resumeFrom = resume
-        guard let scheduleKind = RunConfiguration.ScheduleKind(rawValue: schedule) else {
-            throw ValidationError("unknown schedule '\(schedule)': use none, cosine or onecycle")
+        if let schedule {
+            guard let scheduleKind = RunConfiguration.ScheduleKind(rawValue: schedule) else {
+                throw ValidationError("unknown schedule '\(schedule)': use none, cosine or onecycle")
+            }
+            c.schedule = scheduleKind
         }
-        c.schedule = scheduleKind
         guard logEvery >= 0 else { throw ValidationError("--log-every must be ≥ 0, got \(logEvery)") }
         c.logEvery = quiet ? 0 : logEvery
         c.progress = quiet ? .never : .auto
@@ -101,6 +107,28 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("unknown --on-nonfinite '\(onNonfinite)': use stop or skip")
         }
         c.training.onNonFinite = policy
+    }
+}
+
+/// The loss options of a new model's classification tasks (`train`): label smoothing and
+/// class balancing.
+struct NewTaskLossOptions: ParsableArguments {
+    @Option(help: "Label smoothing of every multiclass task's cross-entropy. Default: 0.1 for the UTKFace recipe, 0 otherwise.")
+    var labelSmoothing: Double?
+
+    @Option(help: ArgumentHelp("Class weights of every multiclass task's cross-entropy, from the training split's class counts: "
+        + "none, sqrt (inverse square-root frequency) or inverse (inverse frequency). Default: sqrt for the UTKFace "
+        + "recipe, none otherwise."))
+    var classBalance: String?
+
+    func apply(to c: inout RunConfiguration) throws {
+        if let labelSmoothing { c.labelSmoothing = labelSmoothing }
+        if let classBalance {
+            guard let balance = ClassBalance(rawValue: classBalance) else {
+                throw ValidationError("unknown --class-balance '\(classBalance)': use none, sqrt or inverse")
+            }
+            c.classBalance = balance
+        }
     }
 }
 

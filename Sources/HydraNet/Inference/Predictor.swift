@@ -18,6 +18,12 @@ public final class Predictor: @unchecked Sendable {
     public let isFused: Bool
     /// The forward's arithmetic (``Precision/bf16``: bfloat16 autocast).
     public var precision: Precision = .fp32
+    /// Flip test-time augmentation (``HydraNetModel/testTimeFlip``): the checkpoint's
+    /// setting unless changed here.
+    public var testTimeFlip: Bool {
+        get { model.testTimeFlip }
+        set { model.testTimeFlip = newValue }
+    }
     /// Whether inputs (and, after ``useChannelsLast()``, the weights) are channels-last.
     public private(set) var channelsLast = false
 

@@ -16,6 +16,11 @@ public final class HydraNetModel: Module {
     public let featureCount: Int
     /// The layout of each default head by task name (a head passed in as a module has none).
     public private(set) var headLayouts: [String: ModelSpec.HeadLayout]
+    /// Flip test-time augmentation: in eval mode, ``outputs(_:)`` averages the heads' outputs
+    /// (logits, standardised values) for each image and its left–right mirror. Training
+    /// forwards are not affected. Recorded in the checkpoint (``ModelSpec/testTimeFlip``), so
+    /// evaluation, prediction and the server score as validation did.
+    public var testTimeFlip = false
 
     /// - Parameters:
     ///   - backbone: any module returning N × `featureCount` features.
@@ -85,8 +90,15 @@ public final class HydraNetModel: Module {
         tasks.map { heads[$0.name]!(features) }
     }
 
-    /// All heads' outputs for a batch, in task order (the backbone runs once).
-    public func outputs(_ images: Tensor) -> [Tensor] { headOutputs(features(images)) }
+    /// All heads' outputs for a batch, in task order (the backbone runs once). With
+    /// ``testTimeFlip`` in eval mode, the mean of the outputs for the images and their mirror
+    /// images (one backbone pass over both).
+    public func outputs(_ images: Tensor) -> [Tensor] {
+        guard testTimeFlip, !isTraining, images.rank == 4 else { return headOutputs(features(images)) }
+        let n = images.size(0)
+        let both = headOutputs(features(Tensor.cat([images, images.flipped([3])], dim: 0)))
+        return both.map { ($0.narrow(dim: 0, start: 0, length: n) + $0.narrow(dim: 0, start: n, length: n)) * 0.5 }
+    }
 
     public override func forward(_ input: Tensor) -> Tensor {
         fatalError("HydraNetModel has one output per task: call outputs(_:)")

@@ -70,15 +70,18 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     /// Head layout by task name; a task missing here has a custom head module.
     public var heads: [String: HeadLayout]
     public var tasks: [HydraTask]
+    /// Flip test-time augmentation (``HydraNetModel/testTimeFlip``).
+    public var testTimeFlip = false
 
     public init(backbone: BackboneSpec, featureCount: Int, input: InputSpec?, heads: [String: HeadLayout],
-                tasks: [HydraTask]) {
+                tasks: [HydraTask], testTimeFlip: Bool = false) {
         formatVersion = ModelSpec.currentVersion
         self.backbone = backbone
         self.featureCount = featureCount
         self.input = input
         self.heads = heads
         self.tasks = tasks
+        self.testTimeFlip = testTimeFlip
     }
 
     /// The description of `model`, preprocessed as `input` says.
@@ -93,7 +96,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
             backbone = .custom(typeName: String(describing: type(of: other)))
         }
         self.init(backbone: backbone, featureCount: model.featureCount, input: input, heads: model.headLayouts,
-                  tasks: model.tasks)
+                  tasks: model.tasks, testTimeFlip: model.testTimeFlip)
     }
 
     /// The model this description names, with freshly initialised weights drawn from
@@ -128,8 +131,10 @@ public struct ModelSpec: Sendable, Equatable, Codable {
             }
             layouts.append(layout)
         }
-        return try HydraNetModel(backbone: module, featureCount: features, tasks: tasks, headLayouts: layouts,
-                                 generator: generator)
+        let model = try HydraNetModel(backbone: module, featureCount: features, tasks: tasks, headLayouts: layouts,
+                                      generator: generator)
+        model.testTimeFlip = testTimeFlip
+        return model
     }
 
     /// Checks the description is complete and in range (names, counts, sizes), naming what is wrong.
@@ -195,7 +200,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
 
 extension ModelSpec {
     enum CodingKeys: String, CodingKey {
-        case format, formatVersion = "format_version", backbone, input, heads, tasks
+        case format, formatVersion = "format_version", backbone, input, heads, tasks, testTimeFlip = "test_time_flip"
     }
 
     enum BackboneKeys: String, CodingKey {
@@ -239,6 +244,7 @@ extension ModelSpec {
         }
         try c.encode(heads, forKey: .heads)
         try c.encode(tasks, forKey: .tasks)
+        if testTimeFlip { try c.encode(true, forKey: .testTimeFlip) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -288,6 +294,7 @@ extension ModelSpec {
         }
         heads = try c.decodeIfPresent([String: HeadLayout].self, forKey: .heads) ?? [:]
         tasks = try c.decode([HydraTask].self, forKey: .tasks)
+        testTimeFlip = try c.decodeIfPresent(Bool.self, forKey: .testTimeFlip) ?? false
     }
 }
 

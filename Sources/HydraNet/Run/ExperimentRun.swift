@@ -104,6 +104,7 @@ public final class ExperimentRun {
                 }
                 var task = HydraTask(spec)
                 ExperimentRun.fitStandardization(&task, data: data, rows: splits.train)
+                ExperimentRun.fitClassifierLoss(&task, configuration, data: data, rows: splits.train)
                 try net.addTask(task, headHidden: configuration.headHidden, headDropout: configuration.headDropout,
                                   generator: generator)
                 log("added task \(task.description) with a new head")
@@ -116,12 +117,16 @@ public final class ExperimentRun {
             }
         } else {
             var fitted = freshTasks
-            for i in fitted.indices { ExperimentRun.fitStandardization(&fitted[i], data: data, rows: splits.train) }
+            for i in fitted.indices {
+                ExperimentRun.fitStandardization(&fitted[i], data: data, rows: splits.train)
+                ExperimentRun.fitClassifierLoss(&fitted[i], configuration, data: data, rows: splits.train)
+            }
             let backbone = try ExperimentRun.makeBackbone(configuration, generator: generator)
             net = try HydraNetModel(backbone: backbone.module, featureCount: backbone.features, tasks: fitted,
                                       headHidden: configuration.headHidden, headDropout: configuration.headDropout,
                                       generator: generator)
         }
+        if let flip = configuration.testTimeFlip { net.testTimeFlip = flip }
         net.to(device: configuration.device)
         if configuration.freezeBackbone { net.freeze(backbone: true) }
         var frozen = configuration.frozenHeads
@@ -172,7 +177,9 @@ public final class ExperimentRun {
         log("model: \(spec.backbone.summary) backbone (\(model.featureCount) features), heads "
             + tasks.map(\.description).joined(separator: "; ") + "; \(model.parameterCount()) parameters")
         log("weighting: \(weighting.name)\(gradientSourceNote(weighting)); optimizer \(configuration.training.optimizer.rawValue) "
-            + "lr \(configuration.training.learningRate); device \(configuration.device)")
+            + "lr \(configuration.training.learningRate); device \(configuration.device)"
+            + (configuration.training.precision == .fp32 ? "" : ", \(configuration.training.precision.rawValue)")
+            + (configuration.training.channelsLast ? ", channels-last" : "") + (model.testTimeFlip ? "; flip TTA" : ""))
     }
 
     /// Fits a new regression task's standardisation on the labelled targets of `rows`.
@@ -182,6 +189,19 @@ public final class ExperimentRun {
             .indexSelect(dim: 0, index: Tensor(rows.map(Int64.init))).scalars(as: Double.self)
             .filter { !$0.isNaN }
         task.fitStandardization(values)
+    }
+
+    /// A new multiclass task's cross-entropy with the run's label smoothing and class
+    /// weights (``RunConfiguration/classBalance``, fitted on the labelled targets of `rows`).
+    static func fitClassifierLoss(_ task: inout HydraTask, _ c: RunConfiguration, data: DecodedDataset, rows: [Int]) {
+        guard case let .multiclass(classes) = task.kind, c.labelSmoothing > 0 || c.classBalance != .none,
+              let i = data.tasks.firstIndex(where: { $0.name == task.name }) else { return }
+        let index = Tensor(rows.map(Int64.init))
+        let labels = data.labels[i].indexSelect(dim: 0, index: index).to(dtype: .int64).scalars(as: Int64.self)
+        let present = data.masks[i].indexSelect(dim: 0, index: index).to(dtype: .int64).scalars(as: Int64.self)
+        var counts = [Int](repeating: 0, count: classes)
+        for (label, p) in zip(labels, present) where p != 0 && (0..<Int64(classes)).contains(label) { counts[Int(label)] += 1 }
+        task.loss = .crossEntropy(classWeights: c.classBalance.weights(counts: counts), labelSmoothing: c.labelSmoothing)
     }
 
     private func gradientSourceNote(_ w: WeightingMethod) -> String {

@@ -47,6 +47,14 @@ public struct RunConfiguration: Sendable {
     public var tasks: [String]?
     public var headHidden = [256]
     public var headDropout = 0.0
+    /// Label smoothing of the cross-entropy of every new multiclass task (0: none).
+    public var labelSmoothing = 0.0
+    /// Class weights of every new multiclass task's cross-entropy, fitted on the training split.
+    public var classBalance: ClassBalance = .none
+    /// Flip test-time augmentation (``HydraNetModel/testTimeFlip``) for validation, test and
+    /// every later use of the checkpoints; nil keeps a fine-tuned model's own setting (a new
+    /// model: off).
+    public var testTimeFlip: Bool?
     public var weighting = "uncertainty"
     public var gradientSource: GradientSource?
     public var staticWeights: [Double]?
@@ -97,6 +105,9 @@ public struct RunConfiguration: Sendable {
         }
         guard batchSize > 0 else { throw HydraError.invalidConfiguration("batch size must be positive") }
         guard logEvery >= 0 else { throw HydraError.invalidConfiguration("log-every must be ≥ 0 steps, got \(logEvery)") }
+        guard (0..<1).contains(labelSmoothing) else {
+            throw HydraError.invalidConfiguration("label smoothing must be in [0, 1), got \(labelSmoothing)")
+        }
         guard headHidden.allSatisfy({ $0 > 0 }), (0..<1).contains(headDropout) else {
             throw HydraError.invalidConfiguration("head sizes must be positive and dropout in [0, 1)")
         }

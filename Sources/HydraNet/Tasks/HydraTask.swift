@@ -40,7 +40,7 @@ public struct HydraTask: Sendable, Hashable, CustomStringConvertible {
             case let .huber(d): "Huber(δ=\(d))"
             case let .binaryCrossEntropy(pw): pw == nil ? "BCE" : "BCE(pos_weight=\(pw!))"
             case let .crossEntropy(w, s):
-                "CE" + (w == nil && s == 0 ? "" : "(" + [w.map { "weights=\($0)" }, s > 0 ? "smoothing=\(s)" : nil]
+                "CE" + (w == nil && s == 0 ? "" : "(" + [w.map { "weights=[" + $0.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "]" }, s > 0 ? "smoothing=\(s)" : nil]
                     .compactMap { $0 }.joined(separator: ", ") + ")")
             }
         }
