@@ -86,14 +86,26 @@ def normalize(images, spec):
     return (images.float() / source["scale"] - mean) / std
 
 
+def outputs(model, spec, x):
+    """Each task's head outputs (float64) for normalized input x, with flip test-time
+    augmentation when the description asks for it (the mean over x and its mirror image)."""
+    with torch.no_grad():
+        def head_outputs(images):
+            features = model["backbone"](images)
+            return {t["name"]: model["heads"][t["name"]](features).double() for t in spec["tasks"]}
+        result = head_outputs(x)
+        if spec.get("test_time_flip", False):
+            mirrored = head_outputs(torch.flip(x, dims=[3]))
+            result = {k: (v + mirrored[k]) / 2 for k, v in result.items()}
+    return result
+
+
 def answers(model, spec, x):
     """Per-image answers in user units: {task: value | (label, probability) | [labels]}."""
-    with torch.no_grad():
-        features = model["backbone"](x)
-        outputs = {t["name"]: model["heads"][t["name"]](features).double() for t in spec["tasks"]}
+    by_task = outputs(model, spec, x)
     rows = [dict() for _ in range(x.shape[0])]
     for task in spec["tasks"]:
-        out, classes = outputs[task["name"]], task["classes"]
+        out, classes = by_task[task["name"]], task["classes"]
         name = lambda i: classes[i] if i < len(classes) else str(i)
         for i in range(x.shape[0]):
             if task["kind"] == "regression":

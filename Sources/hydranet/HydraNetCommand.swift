@@ -72,7 +72,7 @@ struct EngineOptions: ParsableArguments {
     var precision: String?
 
     @Flag(inversion: .prefixedNo,
-          help: "Lay out images and convolution weights channels-last (NHWC). Default: on for the UTKFace recipe, off otherwise.")
+          help: "Lay out images and convolution weights channels-last (NHWC). Default: off (train: on for the UTKFace recipe).")
     var channelsLast: Bool?
 
     @Flag(inversion: .prefixedNo,
@@ -91,7 +91,10 @@ struct EngineOptions: ParsableArguments {
 
     /// Applies the given `--precision`, `--channels-last` and `--flip-tta` to a run's configuration.
     func apply(to c: inout RunConfiguration) throws {
-        if let p = try parsedPrecision() { c.training.precision = p }
+        if let p = try parsedPrecision() {
+            c.training.precision = p
+            warnIfEmulated(p, on: c.device)
+        }
         if let channelsLast { c.training.channelsLast = channelsLast }
         if let flipTta { c.testTimeFlip = flipTta }
     }
@@ -99,8 +102,16 @@ struct EngineOptions: ParsableArguments {
     /// Applies `--precision`, `--channels-last` and `--flip-tta` to a predictor.
     func configure(_ predictor: Predictor) throws {
         predictor.precision = try parsedPrecision() ?? .fp32
+        warnIfEmulated(predictor.precision, on: predictor.device)
         if channelsLast == true { try predictor.useChannelsLast() }
         if let flipTta { predictor.testTimeFlip = flipTta }
+    }
+
+    /// bf16 on a CPU without native bfloat16 runs, but several times slower than fp32: say so.
+    private func warnIfEmulated(_ precision: Precision, on device: Device) {
+        guard precision == .bf16, !Precision.hasNativeBF16(on: device) else { return }
+        printError("warning: this CPU has neither AMX-BF16 nor AVX512-BF16: bf16 is emulated here and runs several "
+            + "times slower than fp32 (use --precision fp32)")
     }
 
     func apply() throws -> Device {

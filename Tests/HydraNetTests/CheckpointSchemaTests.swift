@@ -35,12 +35,16 @@ struct CheckpointSchemaTests {
     @Test("Python rebuilds the model from the metadata alone and matches (≤ 1e-4)",
           arguments: [("resnet18 small stem", ModelSpec.BackboneSpec.resnet(depth: 18, smallImageStem: true), 512, 32),
                       ("resnet18 ImageNet stem", .resnet(depth: 18, smallImageStem: false), 512, 64),
-                      ("convnet", .convnet(channels: [8, 16]), 16, 24)])
+                      ("convnet", .convnet(channels: [8, 16]), 16, 24),
+                      ("convnet, flip test-time augmentation", .convnet(channels: [8, 16]), 16, 24)])
     func pythonRebuilds(_ name: String, _ backbone: ModelSpec.BackboneSpec, _ features: Int, _ size: Int) throws {
         let scratch = try ScratchFolder("schema")
         defer { scratch.cleanUp() }
         let generator = Generator(seed: 11)
-        let model = try Self.spec(backbone, features: features, size: size).makeModel(generator: generator)
+        var spec = Self.spec(backbone, features: features, size: size)
+        spec.testTimeFlip = name.contains("flip")
+        let model = try spec.makeModel(generator: generator)
+        #expect(model.testTimeFlip == spec.testTimeFlip)
         // Non-trivial BatchNorm statistics: a few training-mode forwards.
         withNoGrad {
             model.train()

@@ -26,11 +26,9 @@ assert list(images.shape[2:]) == [source["height"], source["width"]], images.sha
 x = hydranet_torch.normalize(images, spec)
 
 result = {}
-with torch.no_grad():
-    features = model["backbone"](x)
-    for task in spec["tasks"]:
-        out = model["heads"][task["name"]](features).double()
-        result[task["name"]] = (out - io["out." + task["name"]].double()).abs().max().item()
+outputs = hydranet_torch.outputs(model, spec, x)
+for task in spec["tasks"]:
+    result[task["name"]] = (outputs[task["name"]] - io["out." + task["name"]].double()).abs().max().item()
 answers = hydranet_torch.answers(model, spec, x)
 for task in spec["tasks"]:
     if task["kind"] == "regression" and task["standardize"]:

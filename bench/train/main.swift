@@ -5,10 +5,14 @@
 //   eval img/s at batch 256 (HydraNet: the Predictor path, BatchNorm folded; PyTorch:
 //     inference_mode), float32 and bfloat16;
 //   batch-1 latency at 32 px, p50 and p99;
-//   the peak RSS of each training process.
-// Prints a table of medians with HydraNet ÷ PyTorch speed ratios.
+//   the peak RSS of each training process;
+//   end to end: the article's code as written vs `hydranet train` with its settings
+//     (bench/article/compare.py), and one image answered from process start
+//     (bench/predict/startup.py).
+// Prints tables of medians with HydraNet ÷ PyTorch ratios.
 //
 //   swift run -c release hydranet-bench-train [--rounds 3] [--steps 10] [--threads 2] [--quick]
+//       [--data UTKFACE] [--skip-end-to-end] [--bf16]
 import Foundation
 import HydraData
 import HydraNet
@@ -126,15 +130,21 @@ struct Case: Hashable {
 }
 var cases: [Case] = []
 let quick = CommandLine.arguments.contains("--quick")
+// bf16 rows only where the CPU computes bfloat16 natively (elsewhere it is emulated and
+// several times slower than fp32, on both sides); --bf16 forces them.
+let precisions = Precision.hasNativeBF16() || CommandLine.arguments.contains("--bf16") ? ["fp32", "bf16"] : ["fp32"]
+if precisions.count == 1 {
+    say("this CPU has neither AMX-BF16 nor AVX512-BF16: bf16 rows left out (--bf16 measures them anyway)")
+}
 for size in quick ? [64] : [32, 64] {
-    for precision in ["fp32", "bf16"] {
+    for precision in precisions {
         for layout in ["nchw", "nhwc"] { cases.append(Case(mode: "train", size: size, batch: 64, precision: precision, layout: layout)) }
     }
 }
-for precision in ["fp32", "bf16"] {
+for precision in precisions {
     for layout in ["nchw", "nhwc"] { cases.append(Case(mode: "eval", size: 64, batch: 256, precision: precision, layout: layout)) }
 }
-for precision in ["fp32", "bf16"] { cases.append(Case(mode: "latency", size: 32, batch: 1, precision: precision, layout: "nchw")) }
+for precision in precisions { cases.append(Case(mode: "latency", size: 32, batch: 1, precision: precision, layout: "nchw")) }
 
 say("ResNet-18 HydraNet vs PyTorch \(ProcessInfo.processInfo.environment["TORCH_VERSION"] ?? "2.11") eager, \(threads) threads, "
     + "\(steps) timed steps after 3 warm-up (latency: \(steps * 10)), \(rounds) interleaved rounds, medians")
@@ -172,4 +182,51 @@ for c in cases {
         say("| \(c.label) | \(String(format: "%.1f", Double(c.batch) / h)) img/s | \(String(format: "%.1f", Double(c.batch) / t)) img/s | "
             + "\(String(format: "%.2f×", t / h)) | \(rss) |")
     }
+}
+
+// End to end: the article's code as written against `hydranet train` with its settings
+// (bench/article/compare.py), and one image answered from process start
+// (bench/predict/startup.py), both interleaved round by round against their PyTorch side.
+// They run the release `hydranet` binary; `--skip-end-to-end` leaves them out.
+func passThrough(_ executable: String, _ arguments: [String]) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["OMP_NUM_THREADS"] = String(threads)
+    p.environment = env
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw HydraError.invalidConfiguration("\(executable) \(arguments.joined(separator: " ")) failed (\(p.terminationStatus))")
+    }
+}
+if !CommandLine.arguments.contains("--skip-end-to-end") {
+    let hydranet = root.appendingPathComponent(".build/release/hydranet").path
+    guard FileManager.default.isExecutableFile(atPath: hydranet) else {
+        say("\(hydranet) is not built: run `swift build -c release --product hydranet` (or pass --skip-end-to-end)")
+        exit(1)
+    }
+    let faces = argument("--data") ?? root.appendingPathComponent("../shared/datasets/utkface").standardized.path
+    say("")
+    try passThrough(python, [root.appendingPathComponent("bench/article/compare.py").path, "--data", faces,
+                             "--rounds", String(rounds), "--threads", String(threads)])
+    // A checkpoint to answer with (a 1-epoch model on generated faces: the time does not depend on the weights).
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hydranet-bench-startup-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    let train = Process()
+    train.executableURL = URL(fileURLWithPath: hydranet)
+    train.arguments = ["train", "--synthetic-count", "200", "--epochs", "1", "--quiet", "--tensorboard", "off",
+                       "--output", scratch + "/run"]
+    var env = ProcessInfo.processInfo.environment
+    env["HYDRANET_CACHE"] = scratch + "/cache"
+    train.environment = env
+    train.standardOutput = FileHandle.nullDevice
+    try train.run()
+    train.waitUntilExit()
+    guard train.terminationStatus == 0 else { throw HydraError.invalidConfiguration("training the startup model failed") }
+    let image = try FileManager.default.contentsOfDirectory(atPath: faces).filter { $0.hasSuffix(".jpg") }.sorted().first!
+    say("")
+    try passThrough(python, [root.appendingPathComponent("bench/predict/startup.py").path, "--model", scratch + "/run/best.safetensors",
+                             "--image", (faces as NSString).appendingPathComponent(image), "--rounds", String(max(rounds, 5))])
 }

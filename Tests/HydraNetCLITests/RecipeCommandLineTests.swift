@@ -1,0 +1,70 @@
+import CLITestSupport
+import Foundation
+import HydraData
+import HydraNet
+import Testing
+import TestSupport
+
+/// `hydranet train --data <UTKFace folder>` starts from the UTKFace recipe
+/// (``RunConfiguration/utkfaceRecipe(folder:)``); every flag given overrides it.
+@Suite("UTKFace recipe on the command line")
+struct RecipeCommandLineTests {
+    /// 40 generated faces written as a UTKFace folder (age_gender_race_date.jpg.chip.jpg).
+    static func folder(_ scratch: ScratchFolder) throws -> String {
+        let folder = scratch.path("utkface")
+        _ = try SyntheticFaces(count: 40, size: 32, seed: 3, missingRaceFraction: 0).write(to: folder)
+        return folder
+    }
+
+    /// Kept small and fast (one epoch of a ConvNet on one thread): these flags are given in
+    /// both runs; everything else comes from the recipe or the flags under test.
+    static let fast = ["--backbone", "convnet", "--epochs", "1", "--batch-size", "16", "--threads", "1",
+                       "--device", "cpu", "--seed", "2", "--tensorboard", "off"]
+
+    @Test("a UTKFace folder gets the recipe: 56 px, equal weights, channels-last, smoothed and balanced race, flip TTA")
+    func recipeDefaults() throws {
+        let scratch = try ScratchFolder("cli-recipe")
+        defer { scratch.cleanUp() }
+        let data = try Self.folder(scratch)
+        let outcome = try HydranetProcess.run(["train", "--data", data, "--output", scratch.path("run")] + Self.fast,
+                                              cache: scratch.path("cache"), logs: scratch.url)
+        try #require(outcome.status == 0 && !outcome.signalled, "\(outcome.summary)")
+        let out = outcome.stdout
+        for expected in ["decoded 40 images at 56×56", "weighting: equal", "optimizer adamw lr 0.001",
+                         "channels-last; flip TTA", "race (5 classes, CE(weights=[", "smoothing=0.1))"] {
+            #expect(out.contains(expected), "expected '\(expected)' in:\n\(out)")
+        }
+        // The class weights are the inverse square roots of the training split's class frequencies.
+        let spec = try Checkpoint.spec(at: scratch.path("run/best.safetensors"))
+        #expect(spec.testTimeFlip, "the checkpoint does not record flip TTA")
+        let race = try #require(spec.tasks.first { $0.name == "race" })
+        guard case let .crossEntropy(weights?, smoothing) = race.loss else {
+            Issue.record("race loss \(race.loss) has no class weights")
+            return
+        }
+        #expect(smoothing == 0.1)
+        #expect(weights.count == 5 && weights.allSatisfy { $0 > 0 })
+        #expect(weights.contains { abs($0 - 1) > 0.05 }, "weights \(weights) are all ~1: no balancing")
+    }
+
+    @Test("flags override the recipe")
+    func flagsOverride() throws {
+        let scratch = try ScratchFolder("cli-recipe-override")
+        defer { scratch.cleanUp() }
+        let data = try Self.folder(scratch)
+        let outcome = try HydranetProcess.run(
+            ["train", "--data", data, "--output", scratch.path("run"), "--image-size", "24", "--no-channels-last",
+             "--no-flip-tta", "--weighting", "uncertainty", "--label-smoothing", "0", "--class-balance", "none",
+             "--optimizer", "sgd", "--lr", "0.01"] + Self.fast,
+            cache: scratch.path("cache"), logs: scratch.url)
+        try #require(outcome.status == 0 && !outcome.signalled, "\(outcome.summary)")
+        let out = outcome.stdout
+        for expected in ["decoded 40 images at 24×24", "weighting: uncertainty", "optimizer sgd lr 0.01", "race (5 classes, CE);"] {
+            #expect(out.contains(expected), "expected '\(expected)' in:\n\(out)")
+        }
+        for unexpected in ["channels-last", "flip TTA"] {
+            #expect(!out.contains(unexpected), "'\(unexpected)' in:\n\(out)")
+        }
+        #expect(!(try Checkpoint.spec(at: scratch.path("run/best.safetensors"))).testTimeFlip)
+    }
+}
