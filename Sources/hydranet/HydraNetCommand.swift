@@ -38,12 +38,15 @@ struct HydraNetCommand: ParsableCommand {
         let help = helpMessage(for: command, includeHidden: true, columns: 10_000)
         var names = Set<String>()
         for line in help.split(separator: "\n") {
-            // Option lines: "  --epochs <epochs>   …", "  -h, --help   …".
+            // Option lines: "  --epochs <epochs>   …", "  -h, --help   …",
+            // "  --flip-tta/--no-flip-tta   …" (both names of an inverted flag).
             let trimmed = line.drop { $0 == " " }
             guard trimmed.hasPrefix("-") else { continue }
-            for word in trimmed.split(separator: " ").prefix(2) where word.hasPrefix("--") {
-                let name = word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }
-                if !name.isEmpty { names.insert(String(name)) }
+            for word in trimmed.split(separator: " ").prefix(2) {
+                for part in word.split(separator: "/") where part.hasPrefix("--") {
+                    let name = part.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+                    if !name.isEmpty { names.insert(String(name)) }
+                }
             }
         }
         names.subtract(["help", "version", "config"])

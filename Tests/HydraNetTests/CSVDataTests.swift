@@ -115,6 +115,13 @@ struct CSVDataTests {
         #expect(try ConfigFile.arguments(yaml: "tensorboard: off\nsmall-stem: TRUE\nquiet: false\n", source: "run.yaml") == [
             "--tensorboard=off", "--small-stem",
         ])
+        // A flag with an inversion: false gives the inversion (the default may be on), unless
+        // the command line gives either name.
+        let known: Set<String> = ["flip-tta", "no-flip-tta", "channels-last", "no-channels-last", "quiet"]
+        #expect(try ConfigFile.arguments(yaml: "flip-tta: false\nchannels-last: true\nquiet: false\n", source: "run.yaml",
+                                         knownKeys: known) == ["--no-flip-tta", "--channels-last"])
+        #expect(try ConfigFile.arguments(yaml: "flip-tta: false\n", source: "run.yaml", knownKeys: known,
+                                         excluding: ["no-flip-tta"]) == [])
     }
 
     @Test("a task declared with another kind than the model's, and duplicate class names, are refused")

@@ -79,7 +79,7 @@ struct TestTimeFlipTests {
         #expect(ClassBalance.none.weights(counts: counts) == nil)
         let inverse = ClassBalance.inverse.weights(counts: counts)!
         let sqrt = ClassBalance.sqrt.weights(counts: counts)!
-        let expected = [1000.0 / (4 * 600), 1000.0 / (4 * 300), 1000.0 / (4 * 100), 1]
+        let expected: [Double] = [1000.0 / 2400, 1000.0 / 1200, 1000.0 / 400, 1]
         for i in 0..<4 {
             #expect(abs(inverse[i] - expected[i]) < 1e-12)
             #expect(abs(sqrt[i] - (i == 3 ? 1 : expected[i].squareRoot())) < 1e-12)

@@ -9,6 +9,7 @@ import Yams
 /// epochs: 5                    # --epochs=5
 /// weighting: upgrad            # --weighting=upgrad
 /// small-stem: true             # --small-stem (false: the flag is left out)
+/// flip-tta: false              # --no-flip-tta (a flag with an inversion)
 /// task: [age:regression, "hair:multiclass:black,brown"]   # --task=… once per item
 /// pretrained: ~                # null: left out (the flag's default)
 /// ```
@@ -64,7 +65,12 @@ public enum ConfigFile {
                 // Only `true`/`false` are booleans (YAML 1.2): `off`, `no`, `on`, `yes` are the
                 // words they are, e.g. `tensorboard: off`.
                 if isTag(value, Tag.Name.bool), ["true", "false"].contains(scalar.string.lowercased()) {
-                    if value.bool == true { tokens.append("--\(name)") }
+                    if value.bool == true {
+                        tokens.append("--\(name)")
+                    } else if knownKeys?.contains("no-\(name)") == true, !excluding.contains("no-\(name)") {
+                        // A flag with an inversion (--flip-tta/--no-flip-tta): false is the inversion.
+                        tokens.append("--no-\(name)")
+                    }
                     continue
                 }
                 tokens.append("--\(name)=\(scalar.string)")
