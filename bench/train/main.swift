@@ -100,13 +100,19 @@ let rounds = Int(argument("--rounds") ?? "") ?? 3
 let steps = Int(argument("--steps") ?? "") ?? 10
 let threads = Int(argument("--threads") ?? "") ?? 2
 
-func run(_ executable: String, _ arguments: [String]) throws -> [String: Double] {
+/// A process running `executable` with `threads` OpenMP threads.
+func process(_ executable: String, _ arguments: [String]) -> Process {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["OMP_NUM_THREADS"] = String(threads)
     p.environment = env
+    return p
+}
+
+func run(_ executable: String, _ arguments: [String]) throws -> [String: Double] {
+    let p = process(executable, arguments)
     let out = Pipe()
     p.standardOutput = out
     try p.run()
@@ -189,12 +195,7 @@ for c in cases {
 // (bench/predict/startup.py), both interleaved round by round against their PyTorch side.
 // They run the release `hydranet` binary; `--skip-end-to-end` leaves them out.
 func passThrough(_ executable: String, _ arguments: [String]) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["OMP_NUM_THREADS"] = String(threads)
-    p.environment = env
+    let p = process(executable, arguments)
     try p.run()
     p.waitUntilExit()
     guard p.terminationStatus == 0 else {
