@@ -25,8 +25,8 @@ extension RunConfiguration {
     }
 
     /// HydraNet's UTKFace recipe: what `hydranet train --data <UTKFace folder>` runs with no
-    /// other flag. Chosen on the validation split to fit about 20 minutes of training on a
-    /// 2-core CPU (README, *A UTKFace recipe*):
+    /// other flag. Sized to train in about 20 minutes on a 2-core AVX2 CPU, its class
+    /// balancing judged on the validation split (README, *A UTKFace recipe*):
     ///
     /// - 56-pixel images, ResNet-18 with its ImageNet stem, channels-last (NHWC) activations
     ///   and weights (faster float32 convolutions on CPU);
