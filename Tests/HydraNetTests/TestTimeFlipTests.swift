@@ -68,7 +68,10 @@ struct TestTimeFlipTests {
         model.testTimeFlip = false
         let plain = model.predictions(fromOutputs: withNoGrad { model.outputs(x) })
         for (r, p) in zip(plain, predictor.predict(images: images)) {
-            guard case let .value(a)? = r["age"], case let .value(b)? = p["age"] else { return }
+            guard case let .value(a)? = r["age"], case let .value(b)? = p["age"] else {
+                Issue.record("age is not a value")
+                return
+            }
             #expect(abs(a - b) <= 1e-4 * max(1, abs(a)), "age \(a) vs \(b)")
         }
     }
