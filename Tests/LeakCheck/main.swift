@@ -16,10 +16,23 @@ import HydraNet
 import Torch
 import TorchNN
 
+/// glibc's `malloc_trim(0)`, looked up at run time (Swift's Glibc module does not export
+/// it); a no-op where the C library has none.
+func releaseFreeHeap() {
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+}
+
 /// Anonymous resident memory (`RssAnon` in /proc/self/status): the heap and other private
 /// memory a leak grows. File-backed pages (libtorch's code, faulted in as new kernels first
 /// run) are left out: they are not leaks and vary with what else the machine does.
+///
+/// Free heap memory is handed back to the kernel first (`malloc_trim`), so that the figure
+/// counts memory still allocated rather than where the allocator's arenas happen to stand
+/// (which moves by tens of MiB with thread timing when the machine is loaded).
 func residentBytes() -> Int? {
+    releaseFreeHeap()
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
           let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? ""), kb > 0 else {
@@ -37,8 +50,10 @@ func fail(_ message: String) -> Never {
 ///
 /// The resident set is sampled after each of the last iterations of the warm-up and of the
 /// measured run (a window of up to 25), and the peaks are compared: one snapshot each would
-/// compare two points of the allocator's own ups and downs (± 20 MiB seen for a training
-/// step) instead of a trend.
+/// compare two points of the allocator's own ups and downs instead of a trend. Without the
+/// trim in ``residentBytes()`` those moved the training figure by −10 to +27 MiB from run to
+/// run on a loaded 2-core machine (a fresh-clone suite once failed on it); with it, by
+/// under 0.2 MiB.
 func measure(warmUp: Int, count: Int, _ body: (Int) throws -> Void) rethrows {
     let window = min(25, max(1, warmUp), count)
     var before = 0
