@@ -129,6 +129,59 @@ struct OptimizerTests {
         for (k, v) in resumed.stateDict() { #expect(v.equal(straight.stateDict()[k]!), "\(k)") }
     }
 
+    /// The fused kernel (the default) against the op-by-op path, on parameters laid out as
+    /// a channels-last model's are, with one gradient laid out differently from its
+    /// parameter: that parameter must be left to the op-by-op path, the rest fused, and the
+    /// two optimizers must end at the same values.
+    @Test("fused Adam = op-by-op Adam, and a parameter its kernel cannot take is updated op by op",
+          arguments: [Adam.Options(lr: 1e-2, weightDecay: 0.1, decoupledWeightDecay: true),
+                      Adam.Options(lr: 1e-2, betas: (0.8, 0.99), weightDecay: 1e-2, amsgrad: true, maximize: true)])
+    func fusedMatchesOpByOp(_ options: Adam.Options) throws {
+        let g = Generator(seed: 7)
+        let shapes = [[8, 4, 3, 3], [16, 8], [8], [8, 4, 3, 3]]
+        let initial = shapes.map { Tensor.randn($0, generator: g) }
+        func parameters() -> [Tensor] {
+            initial.enumerated().map { i, t in (i == 0 || i == 3 ? t.channelsLast() : t.clone()).requiringGrad() }
+        }
+        let fusedParameters = parameters(), plainParameters = parameters()
+        var plainOptions = options
+        plainOptions.fused = false
+        let fused = try Adam(fusedParameters, options), plain = try Adam(plainParameters, plainOptions)
+        for _ in 0..<5 {
+            let grads = shapes.map { Tensor.randn($0, generator: g) }
+            for (ps, laidOut) in [(fusedParameters, true), (plainParameters, false)] {
+                for (i, p) in ps.enumerated() {
+                    // Parameter 3 is channels-last with a contiguous gradient: not for the kernel.
+                    p.grad = (i == 0 && laidOut ? grads[i].channelsLast() : grads[i].clone())
+                }
+            }
+            fused.step()
+            plain.step()
+        }
+        for (i, (a, b)) in zip(fusedParameters, plainParameters).enumerated() {
+            expectClose(a, b, rtol: 1e-5, atol: 1e-6, "parameter \(i)")
+            #expect(!a.equal(initial[i]), "parameter \(i) was not updated")
+        }
+
+        // Which parameters the kernel takes, and that it leaves the others untouched.
+        let ps = parameters()
+        let grads = [ps[0].zerosLike(), Tensor.ones([16, 8]), Tensor.ones([8]), Tensor.ones([8, 4, 3, 3])]
+        let before = ps.map { $0.clone() }
+        let done = try FusedAdam.step(parameters: ps, gradients: grads, expAvgs: ps.map { $0.zerosLike() },
+                                      expAvgSqs: ps.map { $0.zerosLike() }, maxExpAvgSqs: ps.map { $0.zerosLike() },
+                                      steps: [1, 1, 1, 1],
+                                      .init(lr: 0.1, beta1: 0.9, beta2: 0.999, weightDecay: 0, eps: 1e-8, amsgrad: false,
+                                            maximize: false, decoupledWeightDecay: true))
+        #expect(done == [true, true, true, false])
+        #expect(ps[3].equal(before[3]), "a parameter the kernel did not take was changed")
+        #expect(!ps[1].equal(before[1]))
+        #expect(throws: TorchError.self) {
+            try FusedAdam.step(parameters: ps, gradients: [], expAvgs: [], expAvgSqs: [], maxExpAvgSqs: [], steps: [],
+                               .init(lr: 0.1, beta1: 0.9, beta2: 0.999, weightDecay: 0, eps: 1e-8, amsgrad: false,
+                                     maximize: false, decoupledWeightDecay: true))
+        }
+    }
+
     @Test("invalid options and schedules throw")
     func invalid() {
         #expect(throws: TorchError.self) { try SGD([], lr: -1) }

@@ -198,6 +198,16 @@ int ct_add_scaled_(ct_tensor a, ct_tensor b, double alpha);
 int ct_addcmul_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
 int ct_addcdiv_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
 int ct_lerp_(ct_tensor a, ct_tensor b, double weight);
+
+/* Adam (decoupled = 0) or AdamW (decoupled = 1) on n parameters in one fused libtorch kernel,
+ * each with its gradient, moments (max_exp_avg_sqs only with amsgrad, else may be NULL) and
+ * its step count after this step. done[i] is set to 1 for each parameter updated, 0 for one
+ * that does not qualify (not float32 on the CPU, or a gradient or moment laid out differently
+ * from its parameter), left unchanged for the caller to update. Returns 0, or -1 on error. */
+int ct_fused_adam(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
+                  const ct_tensor *exp_avg_sqs, const ct_tensor *max_exp_avg_sqs, const double *steps,
+                  int n, double lr, double beta1, double beta2, double weight_decay, double eps,
+                  int amsgrad, int maximize, int decoupled, int *done);
 int ct_clamp_(ct_tensor t, double min, double max, int has_min, int has_max);
 ct_tensor ct_clamp(ct_tensor t, double min, double max, int has_min, int has_max);
 ct_tensor ct_clamp_tensor(ct_tensor t, ct_tensor min, ct_tensor max);
