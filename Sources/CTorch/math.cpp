@@ -164,6 +164,7 @@ int ct_add_scaled_(ct_tensor a, ct_tensor b, double alpha) { CT_STATUS(T(a).add_
 int ct_addcmul_(ct_tensor a, ct_tensor b, ct_tensor c, double v) { CT_STATUS(T(a).addcmul_(T(b), T(c), v);) }
 int ct_addcdiv_(ct_tensor a, ct_tensor b, ct_tensor c, double v) { CT_STATUS(T(a).addcdiv_(T(b), T(c), v);) }
 int ct_lerp_(ct_tensor a, ct_tensor b, double w) { CT_STATUS(T(a).lerp_(T(b), w);) }
+int ct_relu_(ct_tensor a) { CT_STATUS(T(a).relu_();) }
 int ct_clamp_(ct_tensor t, double lo, double hi, int has_lo, int has_hi) {
   CT_STATUS(T(t).clamp_(has_lo ? std::optional<at::Scalar>(lo) : std::nullopt,
                         has_hi ? std::optional<at::Scalar>(hi) : std::nullopt);)

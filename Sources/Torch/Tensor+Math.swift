@@ -105,6 +105,10 @@ extension Tensor {
     public func rounded() -> Tensor { unary("rounded", CT_ROUND) }
     public func trunc() -> Tensor { unary("trunc", CT_TRUNC) }
     public func relu() -> Tensor { unary("relu", CT_RELU) }
+    /// `max(self, 0)` in place (`Tensor.relu_`). Differentiable like PyTorch's in-place ops:
+    /// autograd records it, and refuses a backward through a tensor it overwrote that a
+    /// gradient still needs.
+    @discardableResult public func relu_() -> Tensor { check("relu_", ct_relu_(handle)); return self }
     public func sigmoid() -> Tensor { unary("sigmoid", CT_SIGMOID) }
     public func tanh() -> Tensor { unary("tanh", CT_TANH) }
     public func silu() -> Tensor { unary("silu", CT_SILU) }

@@ -12,7 +12,7 @@ public final class BasicBlock: Module {
     public static let expansion = 1
     public let conv1: Conv2d
     public let bn1: BatchNorm2d
-    public let relu = ReLU()
+    public let relu = ReLU(inplace: true)
     public let conv2: Conv2d
     public let bn2: BatchNorm2d
     public let downsample: Sequential?
@@ -29,10 +29,10 @@ public final class BasicBlock: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = relu(bn1(conv1(x)))
-        out = bn2(conv2(out))
+        // As torchvision: ReLUs and the residual sum overwrite the fresh outputs they act on.
+        let out = relu(bn1(conv1(x)))
         let identity = downsample.map { $0(x) } ?? x
-        return relu(out + identity)
+        return relu(bn2(conv2(out)).add_(identity))
     }
 }
 
@@ -45,7 +45,7 @@ public final class Bottleneck: Module {
     public let bn2: BatchNorm2d
     public let conv3: Conv2d
     public let bn3: BatchNorm2d
-    public let relu = ReLU()
+    public let relu = ReLU(inplace: true)
     public let downsample: Sequential?
 
     /// - Parameter generator: where the initial weights are drawn from (nil: the global one).
@@ -62,11 +62,9 @@ public final class Bottleneck: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = relu(bn1(conv1(x)))
-        out = relu(bn2(conv2(out)))
-        out = bn3(conv3(out))
+        let out = relu(bn2(conv2(relu(bn1(conv1(x))))))
         let identity = downsample.map { $0(x) } ?? x
-        return relu(out + identity)
+        return relu(bn3(conv3(out)).add_(identity))
     }
 }
 
@@ -117,7 +115,7 @@ public final class ResNet: Module, Backbone {
     public let configuration: Configuration
     public let conv1: Conv2d
     public let bn1: BatchNorm2d
-    public let relu = ReLU()
+    public let relu = ReLU(inplace: true)
     public let maxpool: Module
     public let layer1: Sequential
     public let layer2: Sequential

@@ -44,8 +44,16 @@ public final class Flatten: Module {
 }
 
 public final class ReLU: Module {
-    public override init() { super.init() }
-    public override func forward(_ input: Tensor) -> Tensor { input.relu() }
+    /// Overwrite the input instead of allocating the output (`nn.ReLU(inplace=True)`):
+    /// one activation less to write and to keep for the backward pass. Only for an input
+    /// nothing else reads afterwards, such as a convolution's or BatchNorm's fresh output.
+    public let inplace: Bool
+    public init(inplace: Bool = false) {
+        self.inplace = inplace
+        super.init()
+    }
+    public override func forward(_ input: Tensor) -> Tensor { inplace ? input.relu_() : input.relu() }
+    public override var extraDescription: String { inplace ? "inplace=True" : "" }
 }
 
 public final class LeakyReLU: Module {

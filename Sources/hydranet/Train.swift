@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: "Input size: images are resized to N×N. Default: 56 for the UTKFace recipe, 32 otherwise.")
+    @Option(help: "Input size: images are resized to N×N. Default: 64 for the UTKFace recipe, 32 otherwise.")
     var imageSize: Int?
 
     @Option(help: "Backbone: \(RunConfiguration.BackboneKind.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -45,6 +45,8 @@ struct CommandLineTests {
         BadValue(arguments: ["--synthetic-count", "5"], message: "synthetic data needs at least 10 images"),
         BadValue(arguments: ["--class-balance", "equalize"], message: "unknown --class-balance 'equalize': use none, sqrt or inverse"),
         BadValue(arguments: ["--label-smoothing", "1"], message: "label smoothing must be in [0, 1), got 1.0"),
+        BadValue(arguments: ["--color-jitter", "1.5"], message: "colour jitter must be in [0, 1], got 1.5"),
+        BadValue(arguments: ["--color-jitter", "nan"], message: "colour jitter must be in [0, 1], got nan"),
         BadValue(arguments: ["--precision", "fp8"], message: "unknown precision 'fp8': use fp32 or bf16"),
         BadValue(arguments: ["--pretrained", "/nonexistent/resnet18.pth"],
                  message: "pretrained weights file not found: /nonexistent/resnet18.pth"),

@@ -21,7 +21,7 @@ struct RecipeCommandLineTests {
     static let fast = ["--backbone", "convnet", "--epochs", "1", "--batch-size", "16", "--threads", "1",
                        "--device", "cpu", "--seed", "2", "--tensorboard", "off"]
 
-    @Test("a UTKFace folder gets the recipe: 56 px, equal weights, channels-last, smoothed and balanced race, flip TTA")
+    @Test("a UTKFace folder gets the recipe: 64 px, equal weights, channels-last, no colour jitter, smoothed and balanced race, flip TTA")
     func recipeDefaults() throws {
         let scratch = try ScratchFolder("cli-recipe")
         defer { scratch.cleanUp() }
@@ -30,8 +30,9 @@ struct RecipeCommandLineTests {
                                               cache: scratch.path("cache"), logs: scratch.url)
         try #require(outcome.status == 0 && !outcome.signalled, "\(outcome.summary)")
         let out = outcome.stdout
-        for expected in ["decoded 40 images at 56×56", "weighting: equal", "optimizer adamw lr 0.001",
-                         "channels-last; flip TTA", "race (5 classes, CE(weights=[", "smoothing=0.1))"] {
+        for expected in ["decoded 40 images at 64×64", "weighting: equal", "optimizer adamw lr 0.001",
+                         "channels-last; flip TTA; augmentation: flip and crop\n", "race (5 classes, CE(weights=[",
+                         "smoothing=0.1))"] {
             #expect(out.contains(expected), "expected '\(expected)' in:\n\(out)")
         }
         // The class weights are the inverse square roots of the training split's class frequencies.
@@ -55,11 +56,12 @@ struct RecipeCommandLineTests {
         let outcome = try HydranetProcess.run(
             ["train", "--data", data, "--output", scratch.path("run"), "--image-size", "24", "--no-channels-last",
              "--no-flip-tta", "--weighting", "uncertainty", "--label-smoothing", "0", "--class-balance", "none",
-             "--optimizer", "sgd", "--lr", "0.01"] + Self.fast,
+             "--optimizer", "sgd", "--lr", "0.01", "--color-jitter", "0.3"] + Self.fast,
             cache: scratch.path("cache"), logs: scratch.url)
         try #require(outcome.status == 0 && !outcome.signalled, "\(outcome.summary)")
         let out = outcome.stdout
-        for expected in ["decoded 40 images at 24×24", "weighting: uncertainty", "optimizer sgd lr 0.01", "race (5 classes, CE);"] {
+        for expected in ["decoded 40 images at 24×24", "weighting: uncertainty", "optimizer sgd lr 0.01", "race (5 classes, CE);",
+                         "augmentation: flip, crop and colour jitter 0.3"] {
             #expect(out.contains(expected), "expected '\(expected)' in:\n\(out)")
         }
         for unexpected in ["channels-last", "flip TTA"] {

@@ -86,6 +86,20 @@ struct AutogradTests {
         #expect(throws: TorchError.self) { try v.backward() }  // non-scalar without gradient
     }
 
+    @Test("relu_ in place gives relu's value and gradient; overwriting a tensor the backward needs throws")
+    func inPlaceReLU() throws {
+        let x = Tensor([-2, -0.5, 0.5, 3] as [Float]).requiringGrad()
+        let y = (x * 3).relu_()  // overwrites a fresh, non-leaf product
+        #expect(y.scalars(as: Float.self) == [0, 0, 1.5, 9])
+        try (y * Tensor([1, 2, 3, 4] as [Float])).sum().backward()
+        #expect(x.grad?.scalars(as: Float.self) == [0, 0, 9, 12])
+
+        let z = x * 2
+        let square = (z * z).sum()  // saves z for its backward
+        z.relu_()
+        #expect(throws: TorchError.self) { try square.backward() }
+    }
+
     // MARK: (c) no-grad scopes
 
     @Test("withNoGrad turns recording off and restores it")

@@ -19,6 +19,7 @@ the wall time; --output also writes it to a file.
 """
 import argparse
 import json
+import math
 import os
 import time
 
@@ -34,9 +35,16 @@ STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 
 def labels(name):
-    """UTKFace's [age]_[gender]_[race]_[date].jpg."""
-    age, gender, race = os.path.basename(name).split("_")[:3]
-    return float(age), float(gender), int(race)
+    """UTKFace's [age]_[gender]_[race]_[date].jpg.chip.jpg; a field missing before the date
+    (a few files have no race) is a missing label (NaN), as HydraNet reads it."""
+    fields = os.path.basename(name).split("_")
+    values = []
+    for f in fields:
+        if len(f) >= 8 or not f.isdigit():  # the date stamp ends the label fields
+            break
+        values.append(float(f))
+    values += [math.nan] * (3 - len(values))
+    return values[:3]
 
 
 def decode(folder, names, size):
@@ -45,9 +53,9 @@ def decode(folder, names, size):
         with Image.open(os.path.join(folder, os.path.basename(name))) as im:
             images[i] = np.asarray(im.convert("RGB").resize((size, size), Image.BILINEAR))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
-    y = [labels(n) for n in names]
-    return (x, torch.tensor([a for a, _, _ in y]), torch.tensor([g for _, g, _ in y]),
-            torch.tensor([r for _, _, r in y]))
+    y = torch.tensor([labels(n) for n in names], dtype=torch.float64)
+    race = torch.where(y[:, 2].isnan(), -100, y[:, 2]).long()  # -100: cross-entropy's ignore_index
+    return x, y[:, 0].float(), y[:, 1].float(), race
 
 
 def normalise(x):
@@ -98,10 +106,11 @@ def score(model, data, age_mean, age_std, batch=256):
     a, g, r = (torch.cat(o) for o in outs)
     predicted_age = a.squeeze(1) * age_std + age_mean
     model.train()
-    return {"age_mae": (predicted_age - age).abs().mean().item(),
-            "gender_accuracy": ((g.squeeze(1) > 0).float() == gender).float().mean().item(),
-            "race_accuracy": (r.argmax(1) == race).float().mean().item(),
-            "race_macro_f1": macro_f1(r.argmax(1), race)}
+    has_age, has_gender, has_race = ~age.isnan(), ~gender.isnan(), race >= 0
+    return {"age_mae": (predicted_age - age)[has_age].abs().mean().item(),
+            "gender_accuracy": ((g.squeeze(1) > 0).float() == gender)[has_gender].float().mean().item(),
+            "race_accuracy": (r.argmax(1) == race)[has_race].float().mean().item(),
+            "race_macro_f1": macro_f1(r.argmax(1)[has_race], race[has_race])}
 
 
 def main():
@@ -128,7 +137,7 @@ def main():
     data = {k: decode(a.data, splits[k], a.size) for k in ("train", "validation", "test")}
     decoded = time.time() - start
     x, age, gender, race = data["train"]
-    age_mean, age_std = age.mean().item(), age.std().item()
+    age_mean, age_std = age[~age.isnan()].mean().item(), age[~age.isnan()].std().item()
     model = HydraNet()
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -141,9 +150,11 @@ def main():
             idx = order[s * a.batch:(s + 1) * a.batch]
             images = normalise(augment(x[idx], generator))
             out = model(images)
-            loss = (F.l1_loss(out[0].squeeze(1), (age[idx] - age_mean) / age_std)
-                    + F.binary_cross_entropy_with_logits(out[1].squeeze(1), gender[idx])
-                    + F.cross_entropy(out[2], race[idx]))
+            y_age, y_gender = age[idx], gender[idx]
+            ha, hg = ~y_age.isnan(), ~y_gender.isnan()
+            loss = (F.l1_loss(out[0].squeeze(1)[ha], (y_age[ha] - age_mean) / age_std)
+                    + F.binary_cross_entropy_with_logits(out[1].squeeze(1)[hg], y_gender[hg])
+                    + F.cross_entropy(out[2], race[idx], ignore_index=-100))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -198,6 +198,8 @@ int ct_add_scaled_(ct_tensor a, ct_tensor b, double alpha);
 int ct_addcmul_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
 int ct_addcdiv_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
 int ct_lerp_(ct_tensor a, ct_tensor b, double weight);
+/** In place: a = max(a, 0) (recorded by autograd like any in-place op). */
+int ct_relu_(ct_tensor a);
 
 /* Adam (decoupled = 0) or AdamW (decoupled = 1) on n parameters in one fused libtorch kernel,
  * each with its gradient, moments (max_exp_avg_sqs only with amsgrad, else may be NULL) and

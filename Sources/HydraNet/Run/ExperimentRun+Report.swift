@@ -26,7 +26,7 @@ extension ExperimentRun {
             ("optimizer", "\(c.training.optimizer.rawValue), learning rate \(c.training.learningRate), weight decay "
                 + "\(c.training.weightDecay), schedule \(c.schedule.rawValue)"),
             ("epochs × batch size", "\(c.training.epochs) × \(c.batchSize)"),
-            ("augmentation", c.augment ? "flip and crop" : "none"),
+            ("augmentation", c.augmentationDescription),
             ("seed", "\(c.training.seed)"),
             ("device", "\(c.device)"),
             ("Δm reference", deltaReferenceDescription),

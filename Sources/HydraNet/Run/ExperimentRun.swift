@@ -179,7 +179,8 @@ public final class ExperimentRun {
         log("weighting: \(weighting.name)\(gradientSourceNote(weighting)); optimizer \(configuration.training.optimizer.rawValue) "
             + "lr \(configuration.training.learningRate); device \(configuration.device)"
             + (configuration.training.precision == .fp32 ? "" : ", \(configuration.training.precision.rawValue)")
-            + (configuration.training.channelsLast ? ", channels-last" : "") + (model.testTimeFlip ? "; flip TTA" : ""))
+            + (configuration.training.channelsLast ? ", channels-last" : "") + (model.testTimeFlip ? "; flip TTA" : "")
+            + "; augmentation: \(configuration.augmentationDescription)")
     }
 
     /// Fits a new regression task's standardisation on the labelled targets of `rows`.
@@ -276,7 +277,7 @@ public final class ExperimentRun {
             }
         }
         var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
-                                          augmentation: c.augment ? .standard : nil, normalization: input.normalization,
+                                          augmentation: c.trainingAugmentation, normalization: input.normalization,
                                           device: c.device)
         loaderOptions.shard = processGroup.map { DataShard(rank: $0.rank, count: $0.worldSize) }
         // A final training batch of one sample cannot be batch-normalised: drop it.

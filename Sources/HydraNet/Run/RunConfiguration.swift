@@ -69,6 +69,10 @@ public struct RunConfiguration: Sendable {
     public var schedule: ScheduleKind = .cosine
     public var batchSize = 64
     public var augment = true
+    /// Colour-jitter strength of the training augmentation: brightness, contrast and
+    /// saturation each scaled by a factor drawn from 1 ± this (0: no jitter; flip and crop
+    /// only). Used when ``augment`` is on.
+    public var colorJitter = 0.2
     public var device: Device = .cpu
     /// Folder for checkpoints and logs (created).
     public var outputDirectory: String = "runs/latest"
@@ -98,6 +102,21 @@ public struct RunConfiguration: Sendable {
 
     public init() {}
 
+    /// The training split's augmentation: random horizontal flip, 4-pixel pad-and-crop and
+    /// ``colorJitter``; nil when ``augment`` is off.
+    public var trainingAugmentation: Augmentation? {
+        guard augment else { return nil }
+        let j = colorJitter
+        return Augmentation(horizontalFlip: 0.5, cropPadding: 4,
+                            colorJitter: j > 0 ? ColorJitter(brightness: j, contrast: j, saturation: j) : nil)
+    }
+
+    /// How ``trainingAugmentation`` reads in a log or report.
+    public var augmentationDescription: String {
+        guard augment else { return "none" }
+        return colorJitter > 0 ? "flip, crop and colour jitter \(colorJitter)" : "flip and crop"
+    }
+
     public func validate() throws {
         try training.validate()
         guard (8...1024).contains(imageSize) else {
@@ -105,6 +124,9 @@ public struct RunConfiguration: Sendable {
         }
         guard batchSize > 0 else { throw HydraError.invalidConfiguration("batch size must be positive") }
         guard logEvery >= 0 else { throw HydraError.invalidConfiguration("log-every must be ≥ 0 steps, got \(logEvery)") }
+        guard colorJitter.isFinite, (0...1).contains(colorJitter) else {
+            throw HydraError.invalidConfiguration("colour jitter must be in [0, 1], got \(colorJitter)")
+        }
         guard (0..<1).contains(labelSmoothing) else {
             throw HydraError.invalidConfiguration("label smoothing must be in [0, 1), got \(labelSmoothing)")
         }

@@ -184,12 +184,20 @@ public final class Trainer {
     /// Throws ``NonFiniteValue`` if a trainable parameter's gradient holds a NaN or infinity.
     private func checkFiniteGradients() throws {
         let grads = allModelParameters.filter(\.requiresGrad).compactMap(\.grad)
-        guard !grads.isEmpty else { return }
-        let finite = Tensor.stack(grads.map { $0.isFinite().all() }).all().item() != 0
-        if !finite {
+        if !Trainer.allFinite(grads) {
             let norm = Tensor.stack(grads.map { $0.to(dtype: .float64).square().sum() }).sum().sqrt().item()
             throw NonFiniteValue(task: nil, quantity: .gradient, value: norm)
         }
+    }
+
+    /// Whether every element of `tensors` is finite. A NaN or infinity anywhere makes the
+    /// sum non-finite, so a finite sum (one read pass, no temporaries: the step's common case)
+    /// proves them all finite; a non-finite sum, which huge finite values can also give by
+    /// overflowing, is settled element by element.
+    static func allFinite(_ tensors: [Tensor]) -> Bool {
+        guard !tensors.isEmpty else { return true }
+        if Tensor.stack(tensors.map { $0.sum().to(dtype: .float32) }).sum().item().isFinite { return true }
+        return Tensor.stack(tensors.map { $0.isFinite().all() }).all().item() != 0
     }
 
     private func taskLosses(_ outputs: [Tensor], _ targets: [Tensor], _ masks: [Tensor], _ present: [Bool]) -> [Tensor?] {
