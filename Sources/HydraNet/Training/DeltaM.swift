@@ -18,7 +18,10 @@ public enum DeltaM {
     public static func libMTL(_ metrics: [MetricValue], baseline: [String: Double]) throws -> Double {
         let pairs = try matched(metrics, baseline)
         let byTask = Dictionary(grouping: pairs, by: { $0.0.task })
-        let perTask = byTask.values.map { items in
+        // Summed in task-name order: a dictionary's own order changes from process to process,
+        // and with it the last bit of the sum (a resumed run must report what an
+        // uninterrupted one does).
+        let perTask = byTask.keys.sorted().map { byTask[$0]! }.map { items in
             items.map { m, b in (m.higherIsBetter ? -1.0 : 1.0) * (b - m.value) / b }.reduce(0, +) / Double(items.count)
         }
         return perTask.reduce(0, +) / Double(perTask.count)
