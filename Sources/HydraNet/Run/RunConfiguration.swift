@@ -71,8 +71,8 @@ public struct RunConfiguration: Sendable {
     public var augment = true
     /// Colour-jitter strength of the training augmentation: brightness, contrast and
     /// saturation each scaled by a factor drawn from 1 ± this (0: no jitter; flip and crop
-    /// only). Used when ``augment`` is on.
-    public var colorJitter = 0.2
+    /// only). Used when ``augment`` is on; the default is `Augmentation.standard`'s.
+    public var colorJitter = Augmentation.standard.colorJitter?.brightness ?? 0
     public var device: Device = .cpu
     /// Folder for checkpoints and logs (created).
     public var outputDirectory: String = "runs/latest"
@@ -102,13 +102,14 @@ public struct RunConfiguration: Sendable {
 
     public init() {}
 
-    /// The training split's augmentation: random horizontal flip, 4-pixel pad-and-crop and
-    /// ``colorJitter``; nil when ``augment`` is off.
+    /// The training split's augmentation: `Augmentation.standard` (flip, 4-pixel
+    /// pad-and-crop) with ``colorJitter``'s strength; nil when ``augment`` is off.
     public var trainingAugmentation: Augmentation? {
         guard augment else { return nil }
+        var a = Augmentation.standard
         let j = colorJitter
-        return Augmentation(horizontalFlip: 0.5, cropPadding: 4,
-                            colorJitter: j > 0 ? ColorJitter(brightness: j, contrast: j, saturation: j) : nil)
+        a.colorJitter = j > 0 ? ColorJitter(brightness: j, contrast: j, saturation: j) : nil
+        return a
     }
 
     /// How ``trainingAugmentation`` reads in a log or report.
