@@ -13,4 +13,14 @@ extension Module {
             }
         }
     }
+
+    /// Lays out every 4-D parameter and buffer contiguously (NCHW) again, in place: the
+    /// inverse of ``convertToChannelsLast()``.
+    public func convertToContiguous() throws {
+        try withNoGrad {
+            for (_, t) in namedParameters() + namedBuffers() where t.rank == 4 && !t.isContiguous {
+                try t.setData(t.contiguous())
+            }
+        }
+    }
 }

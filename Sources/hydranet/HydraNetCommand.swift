@@ -75,7 +75,8 @@ struct EngineOptions: ParsableArguments {
     var precision: String?
 
     @Flag(inversion: .prefixedNo,
-          help: "Lay out images and convolution weights channels-last (NHWC). Default: off (train: on for the UTKFace recipe).")
+          help: ArgumentHelp("Lay out images and convolution weights channels-last (NHWC). Default: off for train (on for the "
+            + "UTKFace recipe); on for predict, evaluate and serve on the CPU."))
     var channelsLast: Bool?
 
     @Flag(inversion: .prefixedNo,
@@ -102,11 +103,11 @@ struct EngineOptions: ParsableArguments {
         if let flipTta { c.testTimeFlip = flipTta }
     }
 
-    /// Applies `--precision`, `--channels-last` and `--flip-tta` to a predictor.
+    /// Applies `--precision`, `--[no-]channels-last` and `--[no-]flip-tta` to a predictor.
     func configure(_ predictor: Predictor) throws {
         predictor.precision = try parsedPrecision() ?? .fp32
         warnIfEmulated(predictor.precision, on: predictor.device)
-        if channelsLast == true { try predictor.useChannelsLast() }
+        if let channelsLast { try predictor.setChannelsLast(channelsLast) }
         if let flipTta { predictor.testTimeFlip = flipTta }
     }
 

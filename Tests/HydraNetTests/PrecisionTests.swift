@@ -161,7 +161,10 @@ struct PrecisionTests {
             // Scored with the NCHW-trained weights both ways, so that only the layout differs.
             let reference = try Self.model()
             let predictor = try Predictor(model: reference, spec: ModelSpec(describing: reference, input: .init(size: 16)))
-            if channelsLast { try predictor.useChannelsLast() }
+            #expect(predictor.channelsLast, "a fused predictor on the CPU is channels-last by default")
+            try predictor.setChannelsLast(channelsLast)
+            let predictorConvs = predictor.model.namedParameters().filter { $0.1.rank == 4 && $0.1.size(3) == 3 }
+            #expect(!predictorConvs.isEmpty && predictorConvs.allSatisfy { $0.1.isChannelsLast == channelsLast })
             let images = Tensor.randint(0, 256, [5, 3, 16, 16], generator: Generator(seed: 2)).to(dtype: .uint8)
             predictions.append(predictor.predict(images: images))
         }

@@ -4,7 +4,8 @@
 //     32 and 64 px, batch 64, float32 and bfloat16 autocast, NCHW and channels-last;
 //   eval img/s at batch 256 (HydraNet: the Predictor path, BatchNorm folded; PyTorch:
 //     inference_mode), float32 and bfloat16;
-//   batch-1 latency at 32 px, p50 and p99;
+//   batch-1 latency at 32 px, p50 and p99, NCHW and channels-last;
+//   defaults against defaults: HydraNet's CPU Predictor (channels-last) vs PyTorch eager (NCHW);
 //   the peak RSS of each training process;
 //   end to end: the article's code as written vs `hydranet train` with its settings
 //     (bench/article/compare.py), and one image answered from process start
@@ -71,7 +72,7 @@ func worker(mode: String, size: Int, batch: Int, steps: Int, threads: Int, preci
         let spec = ModelSpec(describing: model, input: .init(size: size))
         let predictor = try Predictor(model: model, spec: spec)
         predictor.precision = precision
-        if channelsLast { try predictor.useChannelsLast() }
+        try predictor.setChannelsLast(channelsLast)
         let images = Tensor.randint(0, 256, [batch, 3, size, size], generator: g).to(dtype: .uint8)
         for i in 0..<(warmup + steps) {
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -150,7 +151,9 @@ for size in quick ? [64] : [32, 64] {
 for precision in precisions {
     for layout in ["nchw", "nhwc"] { cases.append(Case(mode: "eval", size: 64, batch: 256, precision: precision, layout: layout)) }
 }
-for precision in precisions { cases.append(Case(mode: "latency", size: 32, batch: 1, precision: precision, layout: "nchw")) }
+for precision in precisions {
+    for layout in ["nchw", "nhwc"] { cases.append(Case(mode: "latency", size: 32, batch: 1, precision: precision, layout: layout)) }
+}
 
 say("ResNet-18 HydraNet vs PyTorch \(ProcessInfo.processInfo.environment["TORCH_VERSION"] ?? "2.11") eager, \(threads) threads, "
     + "\(steps) timed steps after 3 warm-up (latency: \(steps * 10)), \(rounds) interleaved rounds, medians")
@@ -188,6 +191,20 @@ for c in cases {
         say("| \(c.label) | \(String(format: "%.1f", Double(c.batch) / h)) img/s | \(String(format: "%.1f", Double(c.batch) / t)) img/s | "
             + "\(String(format: "%.2f×", t / h)) | \(rss) |")
     }
+}
+
+// What users get by default: HydraNet's Predictor is channels-last on the CPU
+// (`Predictor.prefersChannelsLast`), PyTorch eager is NCHW unless asked.
+say("")
+say("Defaults against defaults (HydraNet's CPU Predictor is channels-last; PyTorch eager is NCHW):")
+for c in cases where c.mode != "train" && c.layout == "nhwc" {
+    let nchw = Case(mode: c.mode, size: c.size, batch: c.batch, precision: c.precision, layout: "nchw")
+    let h = results[c]!, t = results[nchw]!  // every nhwc case has its nchw twin
+    let hm = median(h.hydra.map { $0["median"]! }), tm = median(t.torch.map { $0["median"]! })
+    let label = c.mode == "eval" ? "eval \(c.size) px, batch \(c.batch), \(c.precision)" : "latency \(c.size) px, batch 1, \(c.precision)"
+    say(c.mode == "eval"
+        ? "  \(label): HydraNet \(String(format: "%.1f", Double(c.batch) / hm)) img/s, PyTorch \(String(format: "%.1f", Double(c.batch) / tm)) img/s: \(String(format: "%.2f×", tm / hm))"
+        : "  \(label): HydraNet p50 \(String(format: "%.2f", hm * 1000)) ms, PyTorch \(String(format: "%.2f", tm * 1000)) ms: latency \(String(format: "%.2f", hm / tm)) of PyTorch's")
 }
 
 // End to end: the article's code as written against `hydranet train` with its settings

@@ -24,19 +24,35 @@ public final class Predictor: @unchecked Sendable {
         get { model.testTimeFlip }
         set { model.testTimeFlip = newValue }
     }
-    /// Whether inputs (and, after ``useChannelsLast()``, the weights) are channels-last.
+    /// Whether the model's convolution weights and every input are laid out channels-last
+    /// (NHWC). On by default where ``prefersChannelsLast(fused:device:)`` says so: a fused
+    /// model (the predictor's own copy) on the CPU.
     public private(set) var channelsLast = false
 
     /// Lays out the model's convolution weights and every input channels-last.
-    public func useChannelsLast() throws {
-        try model.convertToChannelsLast()
-        channelsLast = true
+    public func useChannelsLast() throws { try setChannelsLast(true) }
+
+    /// Lays out the model's convolution weights and every input channels-last (`true`) or
+    /// contiguously, NCHW (`false`). The answers are the same up to rounding.
+    public func setChannelsLast(_ enabled: Bool) throws {
+        if enabled { try model.convertToChannelsLast() } else { try model.convertToContiguous() }
+        channelsLast = enabled
+    }
+
+    /// Whether a predictor lays out its model channels-last by default: only a model it owns
+    /// (a fused one: it never changes the caller's model), and only on the CPU, where
+    /// oneDNN's NHWC convolutions are the faster path for inference (ResNet-18 HydraNet,
+    /// 2 threads: 1.45× the images/s of NCHW at batch 256, 64 px, and a lower batch-1 latency;
+    /// README, *Speed against PyTorch eager*). On CUDA the layout stays NCHW.
+    public static func prefersChannelsLast(fused: Bool, device: Device) -> Bool {
+        fused && device == .cpu
     }
 
     /// Loads `checkpoint` (``Checkpoint/loadModel(_:device:)``). A checkpoint without a
     /// recorded input is refused: its images could not be preprocessed as in training.
     /// With `fused` (the default), the loaded model, which the predictor owns, has its
-    /// BatchNorms folded in place.
+    /// BatchNorms folded in place and, on the CPU, is laid out channels-last
+    /// (``prefersChannelsLast(fused:device:)``).
     public convenience init(checkpoint path: String, device: Device = .cpu, fused: Bool = true) throws {
         let (model, spec) = try Checkpoint.loadModel(path, device: device)
         try Predictor.validate(spec, path: path)
@@ -44,21 +60,22 @@ public final class Predictor: @unchecked Sendable {
             BatchNormFolding.foldInPlace(model)
             model.freeze()
         }
-        self.init(model: model, spec: spec, device: device, isFused: fused)
+        try self.init(model: model, spec: spec, device: device, isFused: fused)
     }
 
     /// A predictor for a model already in memory, described by `spec`. With `fused` (the
     /// default), the predictor scores with a fused copy (``HydraNetModel/fusedCopy(spec:device:)``)
     /// and `model` is left as it is; a model `spec` cannot rebuild (a custom backbone) is used
-    /// unfused (``isFused`` says which). Without `fused`, `model` is used and put in eval mode.
+    /// unfused (``isFused`` says which). Without `fused`, `model` is used and put in eval mode,
+    /// its layout left as it is.
     public convenience init(model: HydraNetModel, spec: ModelSpec, device: Device = .cpu, path: String = "the model",
                             fused: Bool = true) throws {
         try Predictor.validate(spec, path: path)
         if fused, let copy = try? model.fusedCopy(spec: spec, device: device) {
-            self.init(model: copy, spec: spec, device: device, isFused: true)
+            try self.init(model: copy, spec: spec, device: device, isFused: true)
         } else {
             model.eval()
-            self.init(model: model, spec: spec, device: device, isFused: false)
+            try self.init(model: model, spec: spec, device: device, isFused: false)
         }
     }
 
@@ -70,13 +87,14 @@ public final class Predictor: @unchecked Sendable {
         }
     }
 
-    private init(model: HydraNetModel, spec: ModelSpec, device: Device, isFused: Bool) {
+    private init(model: HydraNetModel, spec: ModelSpec, device: Device, isFused: Bool) throws {
         self.model = model
         self.spec = spec
         self.input = spec.input!
         self.device = device
         self.isFused = isFused
         model.eval()
+        if Self.prefersChannelsLast(fused: isFused, device: device) { try setChannelsLast(true) }
     }
 
     /// Decodes and resizes image bytes (JPEG or PNG) to the model's input: uint8 3×H×W.
