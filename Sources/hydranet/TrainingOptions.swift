@@ -15,8 +15,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weights for --weighting static, comma-separated, one per task.")
     var weights: String?
 
-    @Option(help: "Epochs. Default: 5 for the UTKFace recipe, 3 otherwise.")
+    @Option(help: "Epochs. Default: 3 (the UTKFace recipe: as many as fit in its time budget; 5 with --time-budget off).")
     var epochs: Int?
+
+    @Option(help: ArgumentHelp("Train as many epochs as fit in this wall-clock time on this machine, measured at the start "
+        + "(e.g. 90s, 20m, 1.5h; a bare number is minutes; 'off': use --epochs). Default: 20m for the UTKFace recipe, off "
+        + "otherwise; --epochs turns it off.", valueName: "time"))
+    var timeBudget: String?
 
     @Option(help: "Batch size. Default: 64.")
     var batchSize: Int?
@@ -84,7 +89,24 @@ struct TrainingOptions: ParsableArguments {
             guard let opt = OptimizerKind(rawValue: optimizer) else { throw ValidationError("unknown optimizer '\(optimizer)'") }
             c.training.optimizer = opt
         }
-        if let epochs { c.training.epochs = epochs }
+        if let timeBudget {
+            if timeBudget.lowercased() == "off" {
+                c.timeBudget = nil
+            } else {
+                guard let seconds = EpochBudget.parse(timeBudget) else {
+                    throw ValidationError("--time-budget must be a positive time such as 90s, 20m or 1.5h (or 'off'), "
+                        + "got '\(timeBudget)'")
+                }
+                c.timeBudget = seconds
+            }
+        }
+        if let epochs {
+            guard timeBudget == nil || timeBudget?.lowercased() == "off" else {
+                throw ValidationError("give --epochs or --time-budget, not both")
+            }
+            c.training.epochs = epochs
+            c.timeBudget = nil
+        }
         if let lr { c.training.learningRate = lr }
         if let weightDecay { c.training.weightDecay = weightDecay }
         c.training.seed = seed

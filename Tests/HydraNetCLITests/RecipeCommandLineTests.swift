@@ -69,4 +69,56 @@ struct RecipeCommandLineTests {
         }
         #expect(!(try Checkpoint.spec(at: scratch.path("run/best.safetensors"))).testTimeFlip)
     }
+
+    @Test("--time-budget plans the epochs on this machine, logs and records them; a resumed run keeps the count")
+    func timeBudget() throws {
+        let scratch = try ScratchFolder("cli-recipe-budget")
+        defer { scratch.cleanUp() }
+        let data = try Self.folder(scratch)
+        var flags = Self.fast
+        let epochs = try #require(flags.firstIndex(of: "--epochs"))
+        flags.replaceSubrange(epochs...(epochs + 1), with: ["--time-budget", "6s"])
+        let outcome = try HydranetProcess.run(["train", "--data", data, "--output", scratch.path("run")] + flags,
+                                              cache: scratch.path("cache"), logs: scratch.url)
+        try #require(outcome.status == 0 && !outcome.signalled, "\(outcome.summary)")
+        let line = try #require(outcome.stdout.split(separator: "\n").first { $0.hasPrefix("time budget 6 s: ") },
+                                "no plan in:\n\(outcome.stdout)")
+        let planned = try #require(line.split(separator: "→ ").last?.split(separator: " ").first.flatMap { Int($0) },
+                                   "no epoch count in '\(line)'")
+        #expect(planned >= 1 && line.contains("--epochs \(planned))"), "\(line)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path("run/report.json"))))
+        let epochs = try #require((report as? [String: Any])?["epochs"] as? [Any], "report.json has no epochs")
+        #expect(epochs.count == planned, "trained \(epochs.count) epochs, planned \(planned)")
+        let state = try SafeTensors.read(scratch.path("run/state.safetensors"))
+        #expect(state.metadata[Trainer.plannedEpochsKey] == String(planned))
+        #expect(outcome.stdout.contains("epoch \(planned)/\(planned)"), "no last epoch line in:\n\(outcome.stdout)")
+
+        // Resumed with the same flags: the recorded count, not a new measurement.
+        let resumed = try HydranetProcess.run(["train", "--data", data, "--output", scratch.path("run"), "--resume",
+                                               scratch.path("run/state.safetensors")] + flags,
+                                              cache: scratch.path("cache"), logs: scratch.url)
+        try #require(resumed.status == 0 && !resumed.signalled, "\(resumed.summary)")
+        #expect(resumed.stdout.contains("time budget: resuming the \(planned) epochs planned at the start"), "\(resumed.stdout)")
+        #expect(!resumed.stdout.contains("time budget 6 s:"), "the resumed run measured again:\n\(resumed.stdout)")
+    }
+
+    @Test("bad --time-budget values and --epochs with --time-budget are refused with a message")
+    func badTimeBudget() throws {
+        let scratch = try ScratchFolder("cli-recipe-budget-bad")
+        defer { scratch.cleanUp() }
+        let data = try Self.folder(scratch)
+        let cases: [([String], String)] = [
+            (["--time-budget", "0"], "--time-budget must be a positive time"),
+            (["--time-budget=-5m"], "--time-budget must be a positive time"),
+            (["--time-budget", "soon"], "--time-budget must be a positive time"),
+            (["--time-budget", "nan"], "--time-budget must be a positive time"),
+            (["--time-budget", "10m", "--epochs", "2"], "give --epochs or --time-budget, not both"),
+        ]
+        for (extra, message) in cases {
+            let outcome = try HydranetProcess.run(["train", "--data", data, "--output", scratch.path("run"), "--threads", "1"] + extra,
+                                                  cache: scratch.path("cache"), logs: scratch.url)
+            #expect(outcome.status != 0 && !outcome.signalled && outcome.stderr.contains(message),
+                    "\(extra): \(outcome.summary)")
+        }
+    }
 }

@@ -9,7 +9,8 @@ import TorchNN
 /// evaluates the best on the test split, and writes `metrics.jsonl`, `report.json` and
 /// `test-metrics.json` in the output folder — every file crash-safely (``AtomicFile``).
 public final class ExperimentRun {
-    public let configuration: RunConfiguration
+    /// The run's configuration (with ``RunConfiguration/timeBudget``, the epoch count it planned).
+    public private(set) var configuration: RunConfiguration
     public let data: DecodedDataset
     public let splits: DatasetSplits
     public let model: HydraNetModel
@@ -158,6 +159,11 @@ public final class ExperimentRun {
         self.splits = splits
         model = net
         var training = configuration.training
+        if let budget = configuration.timeBudget {
+            training.epochs = try ExperimentRun.plannedEpochs(budget: budget, configuration, model: net, data: data,
+                                                              splits: splits, input: input, group: group, log: log)
+            self.configuration.training.epochs = training.epochs
+        }
         let perRank = group.map { DataShard(rank: $0.rank, count: $0.worldSize).sampleCount(of: splits.train.count) }
             ?? splits.train.count
         let steps = training.epochs * ((perRank + configuration.batchSize - 1) / configuration.batchSize)
@@ -181,6 +187,52 @@ public final class ExperimentRun {
             + (configuration.training.precision == .fp32 ? "" : ", \(configuration.training.precision.rawValue)")
             + (configuration.training.channelsLast ? ", channels-last" : "") + (model.testTimeFlip ? "; flip TTA" : "")
             + "; augmentation: \(configuration.augmentationDescription)")
+    }
+
+    /// The epochs of a run with a time budget: a resumed run's recorded count (its state's
+    /// `hydranet.epochs`), else the count ``EpochBudget`` measures on this machine (in a
+    /// distributed run, rank 0's, broadcast to all).
+    static func plannedEpochs(budget: Double, _ c: RunConfiguration, model: HydraNetModel, data: DecodedDataset,
+                              splits: DatasetSplits, input: ModelSpec.InputSpec, group: ProcessGroup?,
+                              log: (String) -> Void) throws -> Int {
+        if let resume = c.resumeFrom {
+            let metadata = try SafeTensors.read(resume).metadata
+            guard let text = metadata[Trainer.plannedEpochsKey], let epochs = Int(text), epochs > 0 else {
+                throw HydraError.checkpoint("\(resume) does not record the epoch count its time budget planned: resume it "
+                    + "with --epochs N (N: the count its log gave)")
+            }
+            log("time budget: resuming the \(epochs) epochs planned at the start")
+            return epochs
+        }
+        let weighting = try WeightingFactory.make(c.weighting, tasks: model.tasks, source: c.gradientSource,
+                                                  seed: c.training.seed, staticWeights: c.staticWeights)
+        let plan = try EpochBudget.measure(budget: budget, spec: ModelSpec(describing: model, input: input), model: model,
+                                           weighting: weighting, configuration: c.training, data: data,
+                                           train: splits.train, validation: splits.validation,
+                                           options: trainingLoaderOptions(c, input: input, trainCount: splits.train.count, group: group),
+                                           device: c.device)
+        var epochs = plan.epochs
+        if let group {
+            let shared = Tensor([Int64(epochs)])
+            try group.broadcast(shared, root: 0)
+            epochs = Int(shared.scalars(as: Int64.self)[0])
+            if epochs != plan.epochs { log("time budget: rank 0 planned \(epochs) epochs (this rank measured \(plan.epochs))") }
+        }
+        log(plan.summary)
+        return epochs
+    }
+
+    /// The training loader's options: the run's batch size, seed, augmentation and
+    /// normalization, this rank's shard, and no final batch of one sample (it cannot be
+    /// batch-normalised).
+    static func trainingLoaderOptions(_ c: RunConfiguration, input: ModelSpec.InputSpec, trainCount: Int,
+                                      group: ProcessGroup?) -> LoaderOptions {
+        var options = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
+                                    augmentation: c.trainingAugmentation, normalization: input.normalization, device: c.device)
+        options.shard = group.map { DataShard(rank: $0.rank, count: $0.worldSize) }
+        let perRank = options.shard?.sampleCount(of: trainCount) ?? trainCount
+        options.dropLast = perRank % c.batchSize == 1
+        return options
     }
 
     /// Fits a new regression task's standardisation on the labelled targets of `rows`.
@@ -276,13 +328,8 @@ public final class ExperimentRun {
                     + "\"\(names[0])/…\")")
             }
         }
-        var loaderOptions = LoaderOptions(batchSize: c.batchSize, shuffle: true, dropLast: false, seed: c.training.seed,
-                                          augmentation: c.trainingAugmentation, normalization: input.normalization,
-                                          device: c.device)
-        loaderOptions.shard = processGroup.map { DataShard(rank: $0.rank, count: $0.worldSize) }
-        // A final training batch of one sample cannot be batch-normalised: drop it.
-        let perRank = loaderOptions.shard?.sampleCount(of: splits.train.count) ?? splits.train.count
-        loaderOptions.dropLast = perRank % c.batchSize == 1
+        var loaderOptions = ExperimentRun.trainingLoaderOptions(c, input: input, trainCount: splits.train.count,
+                                                                group: processGroup)
         let train = try DataLoader(data, rows: splits.train, options: loaderOptions)
         loaderOptions.shard = nil
         loaderOptions.dropLast = false

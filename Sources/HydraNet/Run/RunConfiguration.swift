@@ -64,6 +64,11 @@ public struct RunConfiguration: Sendable {
     }
 
     public var training = TrainingConfiguration()
+    /// A wall-clock budget for the epochs, in seconds (training, validation and per-epoch
+    /// saves; not the decoding before nor the test after): when set, `training.epochs` is
+    /// replaced by the count that fits on this machine, measured at the start
+    /// (``EpochBudget``). Nil: `training.epochs` as given.
+    public var timeBudget: Double?
     /// The schedule; built over the run's real number of steps (overrides `training.schedule`
     /// unless `.none`).
     public var schedule: ScheduleKind = .cosine
@@ -124,6 +129,9 @@ public struct RunConfiguration: Sendable {
             throw HydraError.invalidConfiguration("image size must be between 8 and 1024, got \(imageSize)")
         }
         guard batchSize > 0 else { throw HydraError.invalidConfiguration("batch size must be positive") }
+        if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) {
+            throw HydraError.invalidConfiguration("the time budget must be a positive number of seconds, got \(timeBudget)")
+        }
         guard logEvery >= 0 else { throw HydraError.invalidConfiguration("log-every must be ≥ 0 steps, got \(logEvery)") }
         guard colorJitter.isFinite, (0...1).contains(colorJitter) else {
             throw HydraError.invalidConfiguration("colour jitter must be in [0, 1], got \(colorJitter)")

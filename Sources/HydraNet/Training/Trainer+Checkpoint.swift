@@ -3,10 +3,14 @@ import Torch
 import TorchNN
 
 extension Trainer {
+    /// The training state's metadata key for the run's epoch count (``TrainingConfiguration/epochs``):
+    /// a run planned by a time budget resumes with it.
+    public static let plannedEpochsKey = "hydranet.epochs"
+
     /// Saves everything needed to resume: the model (`model.*`), the optimizer's moments and
     /// learning rates (`optimizer.*`), the weighting method's state (`weighting.*`: UW's s,
     /// DWA's history, FAMO's logits and Adam moments, Nash-MTL's α, …), and epoch, step and
-    /// scheduler position in the metadata. One safetensors file, written atomically.
+    /// scheduler position and the epoch count in the metadata. One safetensors file, written atomically.
     public func saveTrainingState(to path: String) throws {
         var entries: [(String, Tensor)] = model.stateDict().map { ("model.\($0.key)", $0.value) }
         entries += optimizer.stateDict().map { ("optimizer.\($0.key)", $0.value) }
@@ -24,6 +28,7 @@ extension Trainer {
         var metadata = [
             Checkpoint.tasksKey: String(decoding: try JSONEncoder().encode(model.tasks), as: UTF8.self),
             "hydranet.epoch": String(epoch), "hydranet.global_step": String(globalStep),
+            Trainer.plannedEpochsKey: String(configuration.epochs),
             "hydranet.scheduler_step": String(scheduler?.stepCount ?? 0), "hydranet.weighting": weighting.name,
             "hydranet.optimizer": configuration.optimizer.rawValue, Checkpoint.formatKey: "pt",
         ]
