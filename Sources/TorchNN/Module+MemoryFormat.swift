@@ -7,19 +7,20 @@ extension Module {
     /// (``Tensor/channelsLast()``) too, so that oneDNN runs its NHWC kernels without
     /// reordering. Values, shapes and state-dict names are unchanged.
     public func convertToChannelsLast() throws {
-        try withNoGrad {
-            for (_, t) in namedParameters() + namedBuffers() where t.rank == 4 && !t.isChannelsLast {
-                try t.setData(t.channelsLast())
-            }
-        }
+        try relayout(where: { !$0.isChannelsLast }, to: { $0.channelsLast() })
     }
 
     /// Lays out every 4-D parameter and buffer contiguously (NCHW) again, in place: the
     /// inverse of ``convertToChannelsLast()``.
     public func convertToContiguous() throws {
+        try relayout(where: { !$0.isContiguous }, to: { $0.contiguous() })
+    }
+
+    /// Replaces the data of every 4-D parameter and buffer that `needs` it by `layout(data)`.
+    private func relayout(where needs: (Tensor) -> Bool, to layout: (Tensor) -> Tensor) throws {
         try withNoGrad {
-            for (_, t) in namedParameters() + namedBuffers() where t.rank == 4 && !t.isContiguous {
-                try t.setData(t.contiguous())
+            for (_, t) in namedParameters() + namedBuffers() where t.rank == 4 && needs(t) {
+                try t.setData(layout(t))
             }
         }
     }

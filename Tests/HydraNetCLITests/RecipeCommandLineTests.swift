@@ -76,8 +76,8 @@ struct RecipeCommandLineTests {
         defer { scratch.cleanUp() }
         let data = try Self.folder(scratch)
         var flags = Self.fast
-        let epochs = try #require(flags.firstIndex(of: "--epochs"))
-        flags.replaceSubrange(epochs...(epochs + 1), with: ["--time-budget", "6s"])
+        let epochsFlag = try #require(flags.firstIndex(of: "--epochs"))
+        flags.replaceSubrange(epochsFlag...(epochsFlag + 1), with: ["--time-budget", "6s"])
         let outcome = try HydranetProcess.run(["train", "--data", data, "--output", scratch.path("run")] + flags,
                                               cache: scratch.path("cache"), logs: scratch.url)
         try #require(outcome.status == 0 && !outcome.signalled, "\(outcome.summary)")

@@ -11,11 +11,8 @@ extension HydraNetModel {
     /// The copy is rebuilt from `spec` (which must describe this model), so a custom backbone
     /// cannot be copied: that throws ``HydraError/checkpoint(_:)``.
     public func fusedCopy(spec: ModelSpec, device: Device = .cpu) throws -> HydraNetModel {
-        // A throwaway generator for the initial weights, which the state dict overwrites: the
-        // global generator is left untouched.
-        let copy = try spec.makeModel(generator: Generator(seed: 0))
-        for task in tasks { copy.updateTask(task) }
-        copy.to(device: device)
+        // Newly initialised weights, which the state dict overwrites.
+        let copy = try rebuilt(spec: spec, device: device)
         try withNoGrad { try copy.loadStateDict(stateDict(), strict: true) }
         copy.eval()
         BatchNormFolding.foldInPlace(copy)

@@ -38,10 +38,12 @@ public struct EpochBudget: Sendable, Equatable {
     public var epochSeconds: Double { Double(stepsPerEpoch) * stepSeconds + validationSeconds + saveSeconds }
 
     /// The most whole epochs whose estimated time fits in ``plannedShare`` of the budget;
-    /// at least 1 (a budget shorter than one epoch still trains one).
+    /// at least 1 (a budget shorter than one epoch still trains one), at most
+    /// ``TrainingConfiguration/maxEpochs``.
     public var epochs: Int {
-        guard epochSeconds > 0, epochSeconds.isFinite else { return 1 }
-        return Swift.max(1, Int((budget * Self.plannedShare / epochSeconds).rounded(.down)))
+        let fit = budget * Self.plannedShare / epochSeconds
+        guard epochSeconds > 0, !fit.isNaN else { return 1 }
+        return Int(Swift.min(Swift.max(fit.rounded(.down), 1), Double(TrainingConfiguration.maxEpochs)))
     }
 
     /// One line for the run's log.
@@ -54,14 +56,18 @@ public struct EpochBudget: Sendable, Equatable {
 
     /// `90 s`, `20 min`, `1 h 30 min`.
     static func format(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds < 1e9 else { return String(format: "%.3g s", seconds) }
         let s = Int(seconds.rounded())
         if s < 120 { return "\(s) s" }
         if s < 7200 { return s % 60 == 0 ? "\(s / 60) min" : "\(s / 60) min \(s % 60) s" }
         return "\(s / 3600) h \(s % 3600 / 60) min"
     }
 
+    /// The longest budget accepted: a year.
+    public static let maxBudget = 366.0 * 24 * 3600
+
     /// Parses a budget: a number with a unit (`90s`, `20m`, `20min`, `1.5h`) or a bare number
-    /// of minutes. Nil for anything else, zero, negative or not finite.
+    /// of minutes. Nil for anything else, zero, negative, not finite or over ``maxBudget``.
     public static func parse(_ text: String) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(String, Double)] = [("min", 60), ("s", 1), ("m", 60), ("h", 3600)]
@@ -71,7 +77,7 @@ public struct EpochBudget: Sendable, Equatable {
             number = String(t.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
             break
         }
-        guard let value = Double(number), value.isFinite, value > 0 else { return nil }
+        guard let value = Double(number), value.isFinite, value > 0, value * scale <= maxBudget else { return nil }
         return value * scale
     }
 
@@ -88,12 +94,9 @@ public struct EpochBudget: Sendable, Equatable {
     public static func measure(budget: Double, spec: ModelSpec, model: HydraNetModel, weighting: WeightingMethod,
                                configuration: TrainingConfiguration, data: DecodedDataset, train: [Int],
                                validation: [Int], options: LoaderOptions, device: Device) throws -> EpochBudget {
-        let scratch = try spec.makeModel(generator: Generator(seed: 0))
-        for task in model.tasks { scratch.updateTask(task) }
-        scratch.testTimeFlip = model.testTimeFlip
+        let scratch = try model.rebuilt(spec: spec, device: device)
         let trains = Dictionary(model.namedParameters().map { ($0.0, $0.1.requiresGrad) }, uniquingKeysWith: { a, _ in a })
         for (name, p) in scratch.namedParameters() where trains[name] == false { p.requiresGrad = false }
-        scratch.to(device: device)
         var c = configuration
         c.schedule = nil
         let trainer = try Trainer(model: scratch, weighting: weighting, configuration: c)

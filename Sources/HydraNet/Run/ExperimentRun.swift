@@ -197,7 +197,8 @@ public final class ExperimentRun {
                               log: (String) -> Void) throws -> Int {
         if let resume = c.resumeFrom {
             let metadata = try SafeTensors.read(resume).metadata
-            guard let text = metadata[Trainer.plannedEpochsKey], let epochs = Int(text), epochs > 0 else {
+            guard let text = metadata[Trainer.plannedEpochsKey], let epochs = Int(text),
+                  (1...TrainingConfiguration.maxEpochs).contains(epochs) else {
                 throw HydraError.checkpoint("\(resume) does not record the epoch count its time budget planned: resume it "
                     + "with --epochs N (N: the count its log gave)")
             }

@@ -129,8 +129,8 @@ public struct RunConfiguration: Sendable {
             throw HydraError.invalidConfiguration("image size must be between 8 and 1024, got \(imageSize)")
         }
         guard batchSize > 0 else { throw HydraError.invalidConfiguration("batch size must be positive") }
-        if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) {
-            throw HydraError.invalidConfiguration("the time budget must be a positive number of seconds, got \(timeBudget)")
+        if let timeBudget, !(timeBudget.isFinite && timeBudget > 0 && timeBudget <= EpochBudget.maxBudget) {
+            throw HydraError.invalidConfiguration("the time budget must be a positive number of seconds up to a year, got \(timeBudget)")
         }
         guard logEvery >= 0 else { throw HydraError.invalidConfiguration("log-every must be ≥ 0 steps, got \(logEvery)") }
         guard colorJitter.isFinite, (0...1).contains(colorJitter) else {

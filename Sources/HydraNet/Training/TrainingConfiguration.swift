@@ -34,10 +34,15 @@ public struct TrainingConfiguration: Sendable {
     /// `Module.convertToChannelsLast()`) channels-last.
     public var channelsLast = false
 
+    /// The most epochs a run may have (more would overflow the step counts of a schedule).
+    public static let maxEpochs = 1_000_000
+
     public init() {}
 
     public func validate() throws {
-        guard epochs > 0 else { throw HydraError.invalidConfiguration("epochs must be positive, got \(epochs)") }
+        guard (1...Self.maxEpochs).contains(epochs) else {
+            throw HydraError.invalidConfiguration("epochs must be between 1 and \(Self.maxEpochs), got \(epochs)")
+        }
         // Above 1000 no optimizer is meaningful, and libtorch's float32 step arithmetic
         // (Adam's −lr / bias correction) overflows and aborts near Float's range.
         guard learningRate > 0, learningRate <= 1000 else {
