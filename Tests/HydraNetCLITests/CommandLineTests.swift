@@ -38,6 +38,7 @@ struct CommandLineTests {
         BadValue(arguments: ["--image-size", "4"], message: "image size must be between 8 and 1024, got 4"),
         BadValue(arguments: ["--batch-size", "0"], message: "batch size must be positive"),
         BadValue(arguments: ["--epochs", "0"], message: "epochs must be positive, got 0"),
+        BadValue(arguments: ["--epochs", "9223372036854775807"], message: "epochs must be at most 1000000, got 9223372036854775807"),
         BadValue(arguments: ["--epochs", "three"], message: "The value 'three' is invalid for '--epochs <epochs>'"),
         BadValue(arguments: ["--lr", "0"], message: "learning rate must be in (0, 1000], got 0.0"),
         BadValue(arguments: ["--lr", "1e38"], message: "learning rate must be in (0, 1000], got 1e+38"),

@@ -40,8 +40,9 @@ public struct TrainingConfiguration: Sendable {
     public init() {}
 
     public func validate() throws {
-        guard (1...Self.maxEpochs).contains(epochs) else {
-            throw HydraError.invalidConfiguration("epochs must be between 1 and \(Self.maxEpochs), got \(epochs)")
+        guard epochs > 0 else { throw HydraError.invalidConfiguration("epochs must be positive, got \(epochs)") }
+        guard epochs <= Self.maxEpochs else {
+            throw HydraError.invalidConfiguration("epochs must be at most \(Self.maxEpochs), got \(epochs)")
         }
         // Above 1000 no optimizer is meaningful, and libtorch's float32 step arithmetic
         // (Adam's −lr / bias correction) overflows and aborts near Float's range.
