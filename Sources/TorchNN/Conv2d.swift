@@ -1,3 +1,4 @@
+import Foundation
 import Torch
 
 /// 2-D convolution (`nn.Conv2d`) with PyTorch's default initialisation.
@@ -11,6 +12,21 @@ public final class Conv2d: Module {
     public let padding: (Int, Int)
     public let dilation: (Int, Int)
     public let groups: Int
+
+    /// Whether a 1×1 input takes the centre-tap shortcut in inference (see ``forward(_:)``).
+    /// Off by default; inference copies whose weights never change in place turn it on
+    /// (``BatchNormFolding``'s callers, such as a fused HydraNet model). The shortcut keeps a
+    /// copy of the centre tap, found again whenever `weight` is replaced; a weight changed in
+    /// place (an optimizer step, weight averaging) would leave it stale, hence opt-in.
+    public var usesCentreTapForSinglePixelInputs = false
+    private var centreTap: (weight: Tensor, tap: Tensor)?
+    private let centreTapLock = NSLock()
+
+    /// The centre tap (`weight[:, :, kh/2, kw/2]`, contiguous) the shortcut last used for the
+    /// current weight; nil until the shortcut has run with it.
+    public var cachedCentreTap: Tensor? {
+        centreTapLock.withLock { centreTap.flatMap { $0.weight === weight ? $0.tap : nil } }
+    }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
@@ -50,9 +66,33 @@ public final class Conv2d: Module {
         }
     }
 
+    /// The convolution. With ``usesCentreTapForSinglePixelInputs`` on, in eval mode without
+    /// gradient recording, a 1×1 input to an odd kernel padded by half its size (any stride,
+    /// no dilation, one group) is a matrix product with the kernel's centre tap, the only
+    /// weights that meet the input: a ResNet's last stage at 32 px reads 1/9 of its 3×3 weights.
     public override func forward(_ input: Tensor) -> Tensor {
-        Functional.conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                          groups: groups)
+        if usesCentreTapForSinglePixelInputs, let out = centreTapForward(input) { return out }
+        return Functional.conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                 dilation: dilation, groups: groups)
+    }
+
+    /// The centre-tap shortcut, or nil where it does not apply.
+    private func centreTapForward(_ input: Tensor) -> Tensor? {
+        let (kh, kw) = kernelSize
+        guard !isTraining, !Autograd.isGradEnabled, groups == 1, dilation == (1, 1), kh * kw > 1,
+              kh % 2 == 1, kw % 2 == 1, padding == (kh / 2, kw / 2),
+              input.rank == 4, input.shape[1] == inChannels, input.shape[2] == 1, input.shape[3] == 1
+        else { return nil }
+        let current = weight
+        let tap: Tensor = centreTapLock.withLock {
+            if let cached = centreTap, cached.weight === current { return cached.tap }
+            let tap = current.select(dim: 3, index: kw / 2).select(dim: 2, index: kh / 2).contiguous()
+            centreTap = (current, tap)
+            return tap
+        }
+        let n = input.shape[0]
+        return Functional.linear(input.reshaped([n, inChannels]), weight: tap, bias: bias)
+            .reshaped([n, outChannels, 1, 1])
     }
 
     public override var extraDescription: String {

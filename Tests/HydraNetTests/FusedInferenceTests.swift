@@ -50,6 +50,11 @@ struct FusedInferenceTests {
         #expect(!batchNorms.isEmpty && batchNorms.allSatisfy { $0.isFolded })
         let x = Tensor.randn([3, 3, size, size], generator: Generator(seed: 11))
         let (reference, outputs) = withNoGrad { (model.outputs(x), fused.outputs(x)) }
+        // At 32 px the ImageNet stem leaves layer 4 at 1×1: three of its 3×3 convolutions
+        // (all but the strided first) took the centre-tap shortcut; at 16 px with the small
+        // stem layer 4 is 2×2, and none did.
+        let shortcuts = fused.modules().compactMap { $0 as? Conv2d }.filter { $0.cachedCentreTap != nil }.count
+        #expect(shortcuts == (kind == .resnetImageNetStem ? 3 : 0))
         for (r, o) in zip(reference, outputs) {
             let scale = max(1, Self.maxAbs(r))
             #expect(Self.maxAbs(r - o) <= 1e-4 * scale, "\(kind): max |Δ| \(Self.maxAbs(r - o)) at scale \(scale)")

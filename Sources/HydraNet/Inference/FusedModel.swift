@@ -4,7 +4,9 @@ import TorchNN
 extension HydraNetModel {
     /// A new inference-only copy of this model with every BatchNorm folded into the
     /// convolution before it (``BatchNormFolding``): the same outputs in eval mode (up to
-    /// rounding), one pass over the activations fewer per folded layer. This model is not
+    /// rounding), one pass over the activations fewer per folded layer, and convolutions
+    /// that meet a 1×1 input read only their kernel's centre tap
+    /// (``Conv2d/usesCentreTapForSinglePixelInputs``). This model is not
     /// changed (neither its tensors nor its mode); the copy shares no storage with it, is in
     /// eval mode on `device`, has its parameters frozen, and refuses to train.
     ///
@@ -17,6 +19,8 @@ extension HydraNetModel {
         copy.eval()
         BatchNormFolding.foldInPlace(copy)
         copy.freeze()
+        // Its weights never change in place: 1×1 inputs may take the centre-tap shortcut.
+        for case let conv as Conv2d in copy.modules() { conv.usesCentreTapForSinglePixelInputs = true }
         return copy
     }
 }
