@@ -14,8 +14,8 @@ public final class Conv2d: Module {
     public let groups: Int
 
     /// Whether a 1×1 input takes the centre-tap shortcut in inference (see ``forward(_:)``).
-    /// Off by default; inference copies whose weights never change in place turn it on
-    /// (``BatchNormFolding``'s callers, such as a fused HydraNet model). The shortcut keeps a
+    /// Off by default; inference copies whose weights never change in place turn it on (the
+    /// fused copy behind HydraNet's `Predictor`, `HydraNetModel.fusedCopy`). The shortcut keeps a
     /// copy of the centre tap, found again whenever `weight` is replaced; a weight changed in
     /// place (an optimizer step, weight averaging) would leave it stale, hence opt-in.
     public var usesCentreTapForSinglePixelInputs = false

@@ -33,6 +33,7 @@ struct Conv2dCentreTapTests {
         shortcut.usesCentreTapForSinglePixelInputs = true
         let x = Self.input(shape, seed: 2)
         let (expected, got) = withNoGrad { (plain(x), shortcut(x)) }
+        #expect(shortcut.cachedCentreTap != nil, "the shortcut ran")
         #expect(got.shape == expected.shape)
         let scale = max(1, expected.abs().max().item())
         #expect((got - expected).abs().max().item() <= 1e-5 * scale)
