@@ -177,16 +177,21 @@ struct PrecisionTests {
         }
     }
 
-    @Test("Predictor with bf16: the fused model's answers agree with float32's (same classes, close probabilities)")
-    func predictorBF16() throws {
-        let model = try FusedInferenceTests.model(.resnetSmallStem, size: 16)
-        let spec = ModelSpec(describing: model, input: .init(size: 16))
+    /// The small stem at 16 px (layer 4 at 2×2), and the ImageNet stem at 32 px, where layer 4
+    /// is 1×1 and takes the centre-tap shortcut under autocast.
+    @Test("Predictor with bf16: the fused model's answers agree with float32's (same classes, close probabilities)",
+          arguments: [(FusedInferenceTests.Kind.resnetSmallStem, 16), (.resnetImageNetStem, 32)])
+    func predictorBF16(kind: FusedInferenceTests.Kind, size: Int) throws {
+        let model = try FusedInferenceTests.model(kind, size: size)
+        let spec = ModelSpec(describing: model, input: .init(size: size))
         let fp32 = try Predictor(model: model, spec: spec)
         let bf16 = try Predictor(model: model, spec: spec)
         bf16.precision = .bf16
         #expect(fp32.isFused && bf16.isFused)
-        let images = Tensor.randint(0, 256, [32, 3, 16, 16], generator: Generator(seed: 5)).to(dtype: .uint8)
+        let images = Tensor.randint(0, 256, [32, 3, size, size], generator: Generator(seed: 5)).to(dtype: .uint8)
         let a = fp32.predict(images: images), b = bf16.predict(images: images)
+        let shortcuts = bf16.model.modules().compactMap { $0 as? Conv2d }.filter { $0.cachedCentreTap != nil }.count
+        #expect(shortcuts == (kind == .resnetImageNetStem ? 3 : 0))
         var worst = 0.0, same = 0, total = 0, differs = false
         for (p, q) in zip(a, b) {
             if case let .multiclass(x, l1) = p["race"]!, case let .multiclass(y, l2) = q["race"]! {
